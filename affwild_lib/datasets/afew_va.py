@@ -1,0 +1,121 @@
+"""AFEW-VA (Sect. 2.3): 600 film clips with per-frame valence, arousal and 68 landmarks.
+
+::
+
+    <root>/<NNN>/<NNN>.json     {"video_id": "NNN", "frames": {"00000": {"valence": v,
+                                  "arousal": a, "landmarks": [[x, y] x 68]}, ...}}
+    <root>/<NNN>/00000.png ...  the clip's frames
+
+Policies:
+
+- Labels are integers in [-10, 10]; the record holds them divided by 10 (:func:`scale_labels`),
+  as the paper does (Sect. 5.1.2). A non-integer label is an error: it would mean a copy that
+  was already rescaled, which dividing again would silently shrink.
+- A labelled frame without its PNG is an error; a PNG without a label is dropped, counted in
+  ``dropped['unlabelled_png']``.
+- Landmarks are taken as pixel coordinates of the PNG, as they are, never rescaled.
+  ``FORMATS.md`` warns that they may have been annotated in another frame size (one public
+  loader multiplies x by 720/960), so ``frame_size`` records the PNG's size (read from the
+  first labelled PNG's header; one clip's frames share a size) and ``check`` counts the clips
+  whose landmarks fall outside it.
+- There is no official split (``split='all'``) and no subject identity (``subject=None``).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DatasetError
+from .record import VideoRecord
+from .video import image_size
+
+LABEL_LIMIT = 10
+N_LANDMARKS = 68
+
+
+def scale_labels(x) -> np.ndarray:
+    """AFEW-VA's integer labels in [-10, 10] -> [-1, 1]: ``x / 10`` (Sect. 5.1.2)."""
+    return np.asarray(x, dtype=np.float32) / np.float32(LABEL_LIMIT)
+
+
+def read(root: str | Path) -> list[VideoRecord]:
+    """One record per clip folder of ``root``, in name order."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(root, None, "missing folder")
+    clips = sorted(p for p in root.iterdir() if p.is_dir())
+    if not clips:
+        raise DatasetError(root, None, "no clip folders")
+    return [_read_clip(folder) for folder in clips]
+
+
+def _read_clip(folder: Path) -> VideoRecord:
+    json_path = folder / f"{folder.name}.json"
+    data = _load_json(json_path)
+    frames = data.get("frames") if isinstance(data, dict) else None
+    if not isinstance(frames, dict) or not frames:
+        raise DatasetError(json_path, None, "no 'frames' object, or it is empty")
+    if str(data.get("video_id")) != folder.name:
+        raise DatasetError(json_path, None,
+                           f"video_id {data.get('video_id')!r} is not the folder's name {folder.name!r}")
+    for key in frames:
+        if not key.isdigit():
+            raise DatasetError(json_path, None, f"frame key {key!r} is not a frame number")
+    keys = sorted(frames, key=int)
+    pngs = {p.stem: p for p in folder.glob("*.png")}
+    for key in keys:
+        if key not in pngs:
+            raise DatasetError(folder / f"{key}.png", None, f"missing, though {json_path.name} labels frame {key}")
+    frame_files = [pngs[key] for key in keys]
+    return VideoRecord(
+        dataset="afew-va", video_id=folder.name, split="all", media=folder,
+        frame_index=np.array([int(key) for key in keys], dtype=np.int64),
+        valence=scale_labels(_labels(json_path, frames, keys, "valence")),
+        arousal=scale_labels(_labels(json_path, frames, keys, "arousal")),
+        landmarks=_landmarks(json_path, frames, keys),
+        frame_files=frame_files, frame_size=image_size(frame_files[0]),
+        dropped={"unlabelled_png": len(pngs.keys() - frames.keys())},
+    )
+
+
+def _load_json(path: Path):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DatasetError(path, None, "missing file") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DatasetError(path, error.lineno, f"invalid JSON: {error.msg} (column {error.colno})") from None
+
+
+def _labels(path: Path, frames: dict, keys: list[str], name: str) -> np.ndarray:
+    try:
+        values = np.array([frames[key][name] for key in keys], dtype=np.float64)
+    except (KeyError, TypeError, ValueError) as error:
+        raise DatasetError(path, None, f"every frame needs a numeric {name!r} ({error!r})") from None
+    bad = np.flatnonzero((np.abs(values) > LABEL_LIMIT) | (values != np.round(values)))
+    if bad.size:
+        i = bad[0]
+        raise DatasetError(path, None, f"frame {keys[i]}: {name} {values[i]:g} is not an integer in [-10, 10]")
+    return values
+
+
+def _landmarks(path: Path, frames: dict, keys: list[str]) -> np.ndarray:
+    try:
+        points = np.array([frames[key]["landmarks"] for key in keys], dtype=np.float32)
+    except (KeyError, TypeError, ValueError) as error:
+        raise DatasetError(path, None,
+                           f"every frame needs 'landmarks' as {N_LANDMARKS} [x, y] pairs ({error!r})") from None
+    if points.shape != (len(keys), N_LANDMARKS, 2):
+        raise DatasetError(path, None, f"landmarks of shape {points.shape[1:]}, expected ({N_LANDMARKS}, 2)")
+    return points
+
+
+def landmarks_outside(record: VideoRecord) -> bool:
+    """Whether any landmark of the clip lies outside its PNG (see the module's policies)."""
+    width, height = record.frame_size
+    x, y = record.landmarks[..., 0], record.landmarks[..., 1]
+    return bool(np.any((x < 0) | (x > width) | (y < 0) | (y > height)))

@@ -1,0 +1,74 @@
+"""Frame count, frame rate and frame size of a video file (PyAV), and of a frame image.
+
+Aff-Wild (Sect. 2.4) and AFEW (Sect. 2.2) ship videos rather than frames; their readers need
+the number of frames (to match the per-frame labels) and the frame rate (to give each frame a
+time). AFEW-VA's frames and AFEW's face crops are images, whose size is all we need of them.
+Files are only opened for reading.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+from PIL import Image, UnidentifiedImageError
+
+from .errors import DatasetError
+
+VIDEO_SUFFIXES = (".mp4", ".avi")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    n_frames: int
+    fps: float
+    width: int
+    height: int
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Describe the first video stream of ``path``.
+
+    The frame count comes from the container's stream header where it has one (MP4 and AVI
+    do, so a whole release is probed in seconds); otherwise the stream is decoded to count.
+    A file that will not open or decode raises :class:`DatasetError` naming it.
+    """
+    path = Path(path)
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise DatasetError(path, None, "no video stream")
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.guessed_rate
+            n_frames = stream.frames or sum(1 for _ in container.decode(stream))
+            width, height = stream.codec_context.width, stream.codec_context.height
+    except (av.FFmpegError, OSError) as error:
+        raise DatasetError(path, None, f"cannot read video: {error}") from error
+    if not rate:
+        raise DatasetError(path, None, "video stream has no frame rate")
+    if n_frames <= 0:
+        raise DatasetError(path, None, "video has no frames")
+    return VideoInfo(int(n_frames), float(rate), int(width), int(height))
+
+
+def find_videos(folder: Path) -> dict[str, Path]:
+    """Map id -> file for the videos directly in ``folder`` (ids are file stems).
+
+    One id stored twice (say ``.mp4`` and ``.avi``) is ambiguous and raises.
+    """
+    videos: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
+            if path.stem in videos:
+                raise DatasetError(path, None, f"second video for id {path.stem!r}: {videos[path.stem]}")
+            videos[path.stem] = path
+    return videos
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) of an image, from its header alone (Pillow decodes lazily)."""
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError) as error:
+        raise DatasetError(path, None, f"cannot read image: {error}") from None

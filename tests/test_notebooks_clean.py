@@ -1,0 +1,59 @@
+"""Stored notebooks are clean (no outputs), each has one `parameters` cell, and the
+parameters that params.yaml injects exist in that cell (papermill would add unknown ones
+silently, hiding a typo)."""
+import ast
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "notebooks/ holds no .ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_without_outputs(path):
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"{path.name} cell {i} has outputs"
+            assert cell.get("execution_count") is None, f"{path.name} cell {i} has an execution count"
+
+
+def _parameter_cells(nb):
+    return [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_parameters_cell_and_project_kernel(path):
+    nb = json.loads(path.read_text())
+    assert len(_parameter_cells(nb)) == 1, f"{path.name}: expected exactly one cell tagged parameters"
+    assert nb["metadata"]["kernelspec"]["name"] == "affwild"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_injected_parameters_exist_in_the_cell(path):
+    nb = json.loads(path.read_text())
+    source = "".join(_parameter_cells(nb)[0]["source"])
+    defined = {t.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
+               for t in node.targets if isinstance(t, ast.Name)}
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    assert "profile" in defined
+    for profile, values in params["profiles"].items():
+        injected = set(values.get("notebooks", {}).get(path.stem, {}))
+        missing = injected - defined
+        assert not missing, f"params.yaml profile {profile} sets {sorted(missing)}, not in {path.name}"
+
+
+def test_every_notebook_is_a_pipeline_stage_and_a_chapter():
+    dvc = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    toc = (ROOT / "_toc.yml").read_text()
+    cmds = " ".join(stage["cmd"] for stage in dvc["stages"].values())
+    for path in NOTEBOOKS:
+        assert f"notebooks/{path.name}" in cmds, f"no dvc stage executes {path.name}"
+        assert f"book/executed/{path.stem}" in toc, f"{path.name} is not in _toc.yml"
