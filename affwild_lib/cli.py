@@ -19,8 +19,34 @@ def build_parser() -> argparse.ArgumentParser:
         "dataset checks, preprocessing, training and evaluation.",
     )
     parser.add_argument("--version", action="version", version=f"affwild {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_data(commands)
     return parser
+
+
+def _add_data(commands) -> None:
+    from .datasets import FORMATS
+
+    data = commands.add_parser("data", help="inspect a copy of a dataset release",
+                               description="Inspect a copy of a dataset release.")
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    check = data_commands.add_parser(
+        "check", help="validate a release and print a one-line JSON summary",
+        description="Read every file of a release in its published layout (FORMATS.md), report the "
+        "first problem as FILE:LINE: message, or print one line of JSON: videos or clips, frames, "
+        "labelled frames, per-split counts, label ranges, frames dropped by each documented policy. "
+        "Nothing under PATH is written.",
+    )
+    check.add_argument("--format", required=True, choices=FORMATS, help="the release's layout")
+    check.add_argument("path", help="the release's root folder")
+    check.set_defaults(func=_data_check)
+
+
+def _data_check(args) -> int:
+    from .datasets import check
+
+    print_json(check(args.format, args.path))
+    return 0
 
 
 def print_json(summary: dict) -> None:
@@ -34,7 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
-    return int(args.func(args) or 0)
+    from .datasets import DatasetError
+
+    try:
+        return int(args.func(args) or 0)
+    except DatasetError as err:  # bad input: say which file and line, no traceback
+        print(f"affwild: error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

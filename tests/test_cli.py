@@ -24,3 +24,35 @@ def test_version():
     out = subprocess.run([sys.executable, "-m", "affwild_lib", "--version"],
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == f"affwild {__version__}"
+
+
+def _affwild(*args):
+    return subprocess.run([sys.executable, "-m", "affwild_lib", *args], capture_output=True, text=True)
+
+
+def test_data_check_prints_one_json_line():
+    import json
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "fixtures" / "recola"
+    proc = _affwild("data", "check", "--format", "recola", str(fixture))
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    summary = json.loads(last)
+    assert summary["format"] == "recola" and summary["videos"] == 2
+    assert summary["labels"]["arousal"]["max"] == 0.2531
+
+
+def test_data_check_bad_input_names_the_file_and_exits_nonzero(tmp_path):
+    bad = tmp_path / "ratings_gold_standard" / "valence"
+    bad.mkdir(parents=True)
+    (tmp_path / "ratings_gold_standard" / "arousal").mkdir()
+    (bad / "train_1.arff").write_text("@relation x\n@attribute Instance_name string\n")
+    proc = _affwild("data", "check", "--format", "recola", str(tmp_path))
+    assert proc.returncode == 1
+    assert "train_1.arff" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_data_check_unknown_format_fails():
+    proc = _affwild("data", "check", "--format", "nope", ".")
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr

@@ -59,7 +59,8 @@ def check(fmt: str, root: str | Path) -> dict:
 
 def _range(arrays: list[np.ndarray]) -> dict[str, float] | None:
     values = np.concatenate(arrays) if arrays else np.zeros(0)
-    return {"min": float(values.min()), "max": float(values.max())} if values.size else None
+    # Labels are float32: round so the JSON shows 0.2531, not 0.2531000077724457.
+    return {"min": round(float(values.min()), 6), "max": round(float(values.max()), 6)} if values.size else None
 
 
 def _raw_traces(root: Path, records: list[VideoRecord]) -> dict[str, int]:
