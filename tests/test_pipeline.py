@@ -70,5 +70,6 @@ def test_book_has_the_overview_chapter_with_its_outputs(reproduced):
     glued = [o for c in nb["cells"] for o in c.get("outputs", [])
              if o.get("metadata", {}).get("scrapbook", {}).get("name") == "hand_ccc"]
     assert glued, "the overview notebook glued no hand_ccc"
-    value = float(glued[0]["data"]["text/plain"])
+    record = glued[0]
+    value = float(record["data"][record["metadata"]["scrapbook"]["mime_prefix"] + "text/plain"])
     assert f"{value:.3f}" in page
