@@ -20,8 +20,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"affwild {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_synth(commands)
     _add_data(commands)
     return parser
+
+
+def _add_synth(commands) -> None:
+    from .synth.profiles import PROFILES
+
+    synth = commands.add_parser(
+        "synth", help="generate the synthetic datasets in the real releases' layouts",
+        description="Generate SynthAffWild: synthetic Aff-Wild-, RECOLA-, AFEW-VA- and AFEW-like "
+        "data, written in the real releases' on-disk layouts (FORMATS.md), with the ground truth the "
+        "real ones lack under <dataset>/synth_truth/. OUT is written atomically; an existing OUT is "
+        "replaced only if it is an earlier synthetic release. Prints a one-line JSON summary last.",
+    )
+    synth.add_argument("--profile", default="tiny", choices=sorted(PROFILES),
+                       help="how much data: tiny (CI, seconds), small (~10x), medium (GPU runs); default tiny")
+    synth.add_argument("--out", required=True, help="output folder, e.g. data/synth")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same labels")
+    synth.add_argument("--workers", type=int, default=None, help="processes (default: all CPUs)")
+    synth.add_argument("--no-progress", action="store_true", help="no progress bar")
+    synth.set_defaults(func=_synth)
+
+
+def _synth(args) -> int:
+    from .synth import generate
+
+    try:
+        summary = generate(args.profile, args.out, seed=args.seed, progress=not args.no_progress,
+                           workers=args.workers)
+    except FileExistsError as err:
+        print(f"affwild: error: {err}", file=sys.stderr)
+        return 1
+    print_json(summary)
+    return 0
 
 
 def _add_data(commands) -> None:

@@ -122,3 +122,9 @@ def test_reading_and_checking_write_nothing(root):
     read("afew-va", root)
     check("afew-va", root)
     assert snapshot(root) == before
+
+
+def test_folders_not_named_by_digits_are_not_clips(root):
+    (root / "synth_truth").mkdir()
+    (root / "synth_truth" / "notes.txt").write_text("not a clip")
+    assert [r.video_id for r in read("afew-va", root)] == ["001", "002"]

@@ -56,3 +56,14 @@ def test_one_id_stored_twice_is_ambiguous(tmp_path):
     write_video(tmp_path / "7.avi", 2)
     with pytest.raises(DatasetError, match="second video for id '7'"):
         find_videos(tmp_path)
+
+
+def test_read_frames_returns_the_frames_asked_for(tmp_path):
+    from affwild_lib.datasets import read_frames
+    from fixtures.media import write_video
+
+    path = tmp_path / "v.mp4"
+    write_video(path, n_frames=6)
+    frames = read_frames(path, [0, 4, 99])
+    assert sorted(frames) == [0, 4]  # 99 is past the end
+    assert frames[0].dtype.name == "uint8" and frames[0].ndim == 3 and frames[0].shape[2] == 3

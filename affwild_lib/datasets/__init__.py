@@ -15,7 +15,7 @@ from .check import check
 from .errors import DatasetError
 from .readers import FORMATS, read
 from .record import VideoRecord
-from .video import VideoInfo, probe
+from .video import VideoInfo, probe, read_frames
 
 __all__ = ["FORMATS", "DatasetError", "VideoInfo", "VideoRecord", "check", "probe", "read",
-           "read_raw_traces", "scale_labels"]
+           "read_frames", "read_raw_traces", "scale_labels"]

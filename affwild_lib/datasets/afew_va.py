@@ -19,6 +19,9 @@ Policies:
   first labelled PNG's header; one clip's frames share a size) and ``check`` counts the clips
   whose landmarks fall outside it.
 - There is no official split (``split='all'``) and no subject identity (``subject=None``).
+- A clip folder is named by digits only, as the release's 001-600 are; other folders beside
+  them (a ``synth_truth/`` of our synthetic data, a folder of the user's notes) are not clips
+  and are skipped.
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ def read(root: str | Path) -> list[VideoRecord]:
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(root, None, "missing folder")
-    clips = sorted(p for p in root.iterdir() if p.is_dir())
+    clips = sorted(p for p in root.iterdir() if p.is_dir() and p.name.isdigit())
     if not clips:
         raise DatasetError(root, None, "no clip folders")
     return [_read_clip(folder) for folder in clips]

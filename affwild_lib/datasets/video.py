@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import DatasetError
@@ -72,3 +73,26 @@ def image_size(path: str | Path) -> tuple[int, int]:
             return image.size
     except (UnidentifiedImageError, OSError) as error:
         raise DatasetError(path, None, f"cannot read image: {error}") from None
+
+
+def read_frames(path: str | Path, indices) -> dict[int, np.ndarray]:
+    """The frames at 0-based ``indices`` of a video, as RGB uint8 arrays (index -> frame).
+
+    Decodes from the start and stops after the last index wanted, so a few example frames of
+    a long video cost only the decoding up to them. Indices past the end are absent from the
+    result.
+    """
+    wanted = set(int(i) for i in indices)
+    if not wanted:
+        return {}
+    last, frames = max(wanted), {}
+    try:
+        with av.open(str(path)) as container:
+            for i, frame in enumerate(container.decode(video=0)):
+                if i in wanted:
+                    frames[i] = frame.to_ndarray(format="rgb24")
+                if i >= last:
+                    break
+    except (av.FFmpegError, OSError) as error:
+        raise DatasetError(Path(path), None, f"cannot decode video: {error}") from error
+    return frames
