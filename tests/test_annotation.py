@@ -1,0 +1,117 @@
+"""Annotation matching and fusion (paper Sects. 3.3-3.4, Table 11)."""
+import numpy as np
+import pytest
+
+from affwild_lib.annotation import (annotator_correlations, fuse, match_to_frames,
+                                    most_landmark_correlated, top_k_mean)
+
+
+def test_nearest_timestamp():
+    times = [0.0, 0.1, 0.25, 0.4]
+    values = [1.0, 2.0, 3.0, 4.0]
+    frames = [-0.5, 0.02, 0.09, 0.2, 0.33, 0.39, 9.0]
+    np.testing.assert_allclose(match_to_frames(times, values, frames),
+                               [1.0, 1.0, 2.0, 3.0, 4.0, 4.0, 4.0])
+
+
+def test_tie_takes_the_average():
+    # Frame 0.05 is 0.05 from both 0.0 and 0.1; frame 0.175 is halfway between 0.1 and 0.25.
+    out = match_to_frames([0.0, 0.1, 0.25], [1.0, 2.0, 4.0], [0.05, 0.175, 0.1])
+    np.testing.assert_allclose(out, [1.5, 3.0, 2.0])
+
+
+def test_tie_with_float_timestamps():
+    # 1/30-s frames against ms timestamps: frame 0.1 (= 3/30) is halfway from 0.08 and 0.12.
+    out = match_to_frames([0.08, 0.12], [0.0, 1.0], np.arange(5) / 30)
+    assert out[3] == pytest.approx(0.5)
+
+
+def test_unsorted_and_duplicate_timestamps():
+    sorted_out = match_to_frames([0.0, 0.1, 0.2], [0.0, 1.0, 2.0], [0.04, 0.11, 0.19])
+    shuffled = match_to_frames([0.2, 0.0, 0.1], [2.0, 0.0, 1.0], [0.04, 0.11, 0.19])
+    np.testing.assert_allclose(shuffled, sorted_out)
+    # Two samples at the same instant act as one sample with their mean value.
+    dup = match_to_frames([0.0, 0.1, 0.1], [0.0, 1.0, 3.0], [0.09, 0.05])
+    np.testing.assert_allclose(dup, [2.0, 1.0])
+
+
+def test_empty_and_malformed_traces():
+    with pytest.raises(ValueError, match="empty"):
+        match_to_frames([], [], [0.0, 0.1])
+    with pytest.raises(ValueError):
+        match_to_frames([0.0, 0.1], [1.0], [0.0])
+    np.testing.assert_allclose(match_to_frames([0.3], [0.7], [0.0, 1.0]), [0.7, 0.7])
+
+
+def test_correlations_of_constant_trace():
+    r = annotator_correlations([[0, 1, 2, 3], [0, 2, 4, 7], [1, 1, 1, 1]])
+    assert r.shape == (3, 3)
+    np.testing.assert_allclose(np.diag(r), 1.0)
+    assert r[0, 2] == 0.0 and r[0, 1] > 0.95
+
+
+def _panel(seed=0, n=600):
+    """Four annotators following one signal closely, two noisy ones, one anti-correlated."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 20, n)
+    truth = np.sin(t) + 0.5 * np.sin(2.3 * t)
+    good = [truth + rng.normal(0, s, n) for s in (0.1, 0.15, 0.2, 0.25)]
+    bad = [0.3 * truth + rng.normal(0, 1.0, n), rng.normal(0, 1.0, n), -truth]
+    matrix = np.stack([bad[0], good[0], bad[1], good[1], good[2], bad[2], good[3]])
+    return matrix, truth
+
+
+def test_top_k_picks_the_consistent_annotators():
+    matrix, truth = _panel()
+    mean, chosen = top_k_mean(matrix)
+    assert sorted(chosen) == [1, 3, 4, 6]
+    np.testing.assert_allclose(mean, matrix[chosen].mean(axis=0))
+    assert np.corrcoef(mean, truth)[0, 1] > np.corrcoef(matrix[6], truth)[0, 1]
+
+
+def test_top_k_bounds():
+    matrix, _ = _panel()
+    _, chosen = top_k_mean(matrix, k_min=2, k_max=3)
+    assert len(chosen) == 3
+    # With a threshold nobody reaches, the rule still returns k_min annotators...
+    _, chosen = top_k_mean(matrix, threshold=1.1)
+    assert len(chosen) == 2 and sorted(chosen) == [1, 3]
+    # ...and never more than k_max, however many agree.
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=200)
+    _, chosen = top_k_mean(np.stack([base + rng.normal(0, 0.01, 200) for _ in range(8)]))
+    assert len(chosen) == 4
+    # Fewer annotators than k_min: all of them.
+    mean, chosen = top_k_mean(matrix[:1])
+    assert chosen == [0]
+    with pytest.raises(ValueError):
+        top_k_mean(matrix, k_min=3, k_max=2)
+
+
+def test_single_annotator_most_correlated_with_landmarks():
+    rng = np.random.default_rng(2)
+    n = 400
+    expression = np.cumsum(rng.normal(size=n)) / 10
+    # 136 landmark coordinates: a few move with the expression, the rest is noise.
+    features = rng.normal(0, 0.05, (n, 136))
+    features[:, :6] += expression[:, None] * rng.uniform(0.5, 1.0, 6)
+    traces = np.stack([expression + rng.normal(0, s, n) for s in (0.8, 0.1, 0.4)])
+    best, r2 = most_landmark_correlated(traces, features)
+    assert best == 1 and r2.shape == (3,)
+    assert np.all((r2 >= 0) & (r2 <= 1))
+
+
+def test_fuse_from_raw_traces():
+    rng = np.random.default_rng(3)
+    frames = np.arange(300) / 30.0
+    signal = lambda t: np.sin(t)  # noqa: E731
+    raw = {}
+    for k, noise in enumerate((0.02, 0.03, 0.05, 2.0, 2.0, 2.0)):
+        t = np.sort(rng.uniform(0, 10, 250))
+        raw[f"A{k + 1}"] = (t, signal(t) + rng.normal(0, noise, t.size))
+    labels, chosen = fuse(raw, frames)
+    assert labels.shape == frames.shape
+    assert set(chosen) <= {"A1", "A2", "A3"} and len(chosen) >= 2
+    assert np.abs(labels - signal(frames)).mean() < 0.1
+    with pytest.raises(ValueError):
+        fuse({}, frames)
