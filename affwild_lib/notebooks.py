@@ -12,6 +12,8 @@ Usage (what dvc.yaml runs)::
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import os
 import sys
 from pathlib import Path
@@ -21,10 +23,22 @@ from .config import profile_params, repo_root
 KERNEL = "affwild"  # installed into .venv by scripts/bootstrap.sh
 
 
+def parameter_names(notebook: Path) -> set[str]:
+    """The names assigned in the notebook's cell tagged ``parameters``."""
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    source = "".join(next(c["source"] for c in cells
+                          if "parameters" in c.get("metadata", {}).get("tags", [])))
+    return {t.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Name)}
+
+
 def notebook_parameters(notebook: Path, profile: str | None = None) -> dict:
-    """The parameters papermill injects: the profile's name and its block for this notebook."""
+    """The parameters papermill injects: the profile's name, the profile-wide settings the
+    notebook declares (such as ``data_root``), and the profile's block for this notebook."""
     name, params = profile_params(profile)
-    values = dict(params.get("notebooks", {}).get(notebook.stem, {}))
+    declared = parameter_names(notebook)
+    values = {k: v for k, v in params.items() if k in declared and not isinstance(v, dict)}
+    values.update(params.get("notebooks", {}).get(notebook.stem, {}))
     values["profile"] = name
     return values
 

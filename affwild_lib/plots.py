@@ -16,7 +16,7 @@ def va_histograms(valence, arousal, title: str = "") -> plt.Figure:
     for ax, values, name, colour in ((axes[0], valence, "valence", "C0"), (axes[1], arousal, "arousal", "C3")):
         sns.histplot(x=np.asarray(values), bins=np.linspace(-1, 1, 41), ax=ax, color=colour,
                      stat="percent")
-        ax.set(xlabel=name, xlim=(-1, 1))
+        ax.set(xlabel=name, xlim=(-1, 1), xticks=np.linspace(-1, 1, 5))
     axes[0].set_ylabel("% of frames")
     if title:
         fig.suptitle(title)
@@ -37,7 +37,8 @@ def va_hist2d(valence, arousal, title: str = "", ax: plt.Axes | None = None, bin
     ax.figure.colorbar(mesh, ax=ax, label="frames")
     ax.axhline(0, color="0.4", lw=0.6)
     ax.axvline(0, color="0.4", lw=0.6)
-    ax.set(xlim=(-1, 1), ylim=(-1, 1), xlabel="valence", ylabel="arousal", title=title)
+    ax.set(xlim=(-1, 1), ylim=(-1, 1), xlabel="valence", ylabel="arousal")
+    ax.set_title(title, fontsize=10)
     ax.set_aspect("equal")
     return ax
 

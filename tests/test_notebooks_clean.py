@@ -1,7 +1,6 @@
 """Stored notebooks are clean (no outputs), each has one `parameters` cell, and the
 parameters that params.yaml injects exist in that cell (papermill would add unknown ones
 silently, hiding a typo)."""
-import ast
 import json
 from pathlib import Path
 
@@ -38,10 +37,9 @@ def test_one_parameters_cell_and_project_kernel(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_injected_parameters_exist_in_the_cell(path):
-    nb = json.loads(path.read_text())
-    source = "".join(_parameter_cells(nb)[0]["source"])
-    defined = {t.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
-               for t in node.targets if isinstance(t, ast.Name)}
+    from affwild_lib.notebooks import parameter_names
+
+    defined = parameter_names(path)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     assert "profile" in defined
     for profile, values in params["profiles"].items():

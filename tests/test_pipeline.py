@@ -73,3 +73,10 @@ def test_book_has_the_overview_chapter_with_its_outputs(reproduced):
     record = glued[0]
     value = float(record["data"][record["metadata"]["scrapbook"]["mime_prefix"] + "text/plain"])
     assert f"{value:.3f}" in page
+
+
+def test_database_chapter_sets_the_paper_beside_ours(reproduced):
+    page = (ROOT / "_build" / "html" / "book" / "executed" / "01_aff_wild_database.html").read_text()
+    assert "paper (Aff-Wild)" in page and "252 (train) + 46 (test) = 298" in page
+    assert "ours (synthetic" in page, "our numbers are not labelled as synthetic"
+    assert page.count("<img") >= 4, "Figs. 3-6 and 10 analogues missing"

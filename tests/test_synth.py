@@ -286,3 +286,18 @@ def test_affect_distribution_like_figs_6_and_10(tiny):
     assert va[:, 0].mean() > 0  # more positive than negative valence
     for sv, sa in ((1, 1), (-1, 1), (-1, -1), (1, -1)):
         assert np.mean((np.sign(va[:, 0]) == sv) & (np.sign(va[:, 1]) == sa)) > 0.01
+
+
+@pytest.mark.parametrize("fmt", ["affwild", "recola", "afew-va", "afew"])
+def test_the_real_format_readers_load_it(tiny, fmt):
+    """One code path for real and synthetic data: the readers of affwild_lib.datasets, written
+    against hand-made files in the real layouts, read the generated copy without complaint."""
+    from affwild_lib import datasets
+
+    out, summary = tiny
+    checked = datasets.check(fmt, out / fmt)
+    assert checked.get("videos", checked.get("clips")) == summary["datasets"][fmt]["videos"]
+    if fmt != "afew":
+        assert checked["labelled_frames"] > 0
+        assert -1 <= checked["labels"]["valence"]["min"] < 0 < checked["labels"]["valence"]["max"] <= 1
+    assert not any(checked["dropped"].values())
