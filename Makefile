@@ -39,8 +39,9 @@ test: $(STAMP)
 	@mkdir -p data/real
 	python -m pytest
 
+# Jupyter refuses to run as root unless told (containers, CI boxes): say so only there.
 lab: $(STAMP)
-	jupyter lab --notebook-dir=notebooks
+	jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build book/executed
