@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_synth(commands)
     _add_data(commands)
+    _add_prepare(commands)
     return parser
 
 
@@ -73,6 +74,56 @@ def _add_data(commands) -> None:
     check.add_argument("--format", required=True, choices=FORMATS, help="the release's layout")
     check.add_argument("path", help="the release's root folder")
     check.set_defaults(func=_data_check)
+
+
+def _add_prepare(commands) -> None:
+    from .datasets import FORMATS
+
+    prep = commands.add_parser(
+        "prepare", help="faces, landmarks and labels of a release -> a frame store",
+        description="Decode every video of a release, detect the face and its 68 landmarks in each "
+        "labelled frame, crop, resize and attach the labels (Sects. 3.3-3.4), writing a frame store "
+        "(uint8 shards + manifest) that training reads. Resumable: rerun to finish an interrupted "
+        "run. Frames without a face are dropped and counted. Prints a one-line JSON summary last.",
+    )
+    prep.add_argument("--format", required=True, choices=FORMATS, help="the release's layout")
+    prep.add_argument("path", nargs="?", help="the release's root folder (default with --profile: "
+                      "<profile's data_root>/<format>)")
+    prep.add_argument("--out", required=True, help="the frame store folder to write")
+    prep.add_argument("--size", type=int, help="crop side in pixels (default: the profile's prepare.size, else 96)")
+    prep.add_argument("--profile", help="take defaults from this params.yaml profile (tiny, paper)")
+    prep.add_argument("--landmarks", default="dlib", choices=("dlib", "truth"),
+                      help="dlib's detector and 68-point predictor (default), or the synthetic "
+                      "generator's true landmarks (an ablation)")
+    prep.add_argument("--workers", type=int, help="processes (default: all CPUs)")
+    prep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    prep.set_defaults(func=_prepare)
+
+
+def _prepare(args) -> int:
+    from .config import profile_params, repo_root
+    from .prepare import prepare
+
+    settings: dict = {}
+    path = args.path
+    if args.profile:
+        _, params = profile_params(args.profile)
+        settings = params.get("prepare", {})
+        if path is None:
+            path = repo_root() / params["data_root"] / args.format
+    if path is None:
+        print("affwild: error: give the release's PATH, or --profile to take it from params.yaml",
+              file=sys.stderr)
+        return 2
+    size = args.size or settings.get("size", 96)
+    try:
+        summary = prepare(args.format, path, args.out, size=size, workers=args.workers,
+                          progress=not args.no_progress, landmarks=args.landmarks)
+    except (ValueError, FileExistsError) as err:
+        print(f"affwild: error: {err}", file=sys.stderr)
+        return 1
+    print_json(summary)
+    return 0
 
 
 def _data_check(args) -> int:

@@ -56,3 +56,13 @@ def test_data_check_bad_input_names_the_file_and_exits_nonzero(tmp_path):
 def test_data_check_unknown_format_fails():
     proc = _affwild("data", "check", "--format", "nope", ".")
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_prepare_without_path_or_profile_says_what_to_give(tmp_path):
+    proc = _affwild("prepare", "--format", "affwild", "--out", str(tmp_path / "store"))
+    assert proc.returncode == 2 and "--profile" in proc.stderr
+
+
+def test_prepare_on_a_missing_release_names_it(tmp_path):
+    proc = _affwild("prepare", "--format", "recola", str(tmp_path / "nowhere"), "--out", str(tmp_path / "s"))
+    assert proc.returncode == 1 and "nowhere" in proc.stderr and "Traceback" not in proc.stderr
