@@ -1,0 +1,62 @@
+"""The challenge baseline: CNN-M with batch normalisation (Sect. 4.1.1, Table 4).
+
+Table 4 in TensorFlow notation, one row per layer::
+
+    conv1  7x7x96,  stride 2, VALID  -> batch norm (ReLU) -> max-pool 3x3 / 2, VALID
+    conv2  5x5x256, stride 2, SAME   -> batch norm (ReLU) -> max-pool 3x3 / 2, SAME
+    conv3  3x3x512, stride 1, SAME   -> batch norm (ReLU)
+    conv4  3x3x512, stride 1, SAME   -> batch norm (ReLU)
+    conv5  3x3x512, stride 1, SAME   -> batch norm (ReLU) -> max-pool 2x2 / 2, SAME
+    fc1    4096, ReLU
+    fc2    2, linear (valence, arousal)
+
+At 224x224 input the maps are 109, 54, 27, 14, 14, 14, 14 and 7 pixels wide. The FC weights
+start from a truncated normal with zero mean and variance 0.1 (so standard deviation
+sqrt(0.1)), the FC biases from 1, as Sect. 4.1.1 says. The convolutions carry no bias: the
+batch norm that follows each one has its own shift (beta), which a bias would duplicate.
+"""
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+from .heads import image_input, output_layer, scaled
+
+FC_INIT = keras.initializers.TruncatedNormal(mean=0.0, stddev=math.sqrt(0.1))
+FC_BIAS_INIT = keras.initializers.Constant(1.0)
+
+# (name, filters, kernel, stride, padding, pool after it: (size, stride, padding) or None)
+TABLE_4 = [
+    ("conv1", 96, 7, 2, "valid", (3, 2, "valid")),
+    ("conv2", 256, 5, 2, "same", (3, 2, "same")),
+    ("conv3", 512, 3, 1, "same", None),
+    ("conv4", 512, 3, 1, "same", None),
+    ("conv5", 512, 3, 1, "same", (2, 2, "same")),
+]
+
+
+def build(input_size=96, width: float = 1.0, head: str = "va", fc_units: int = 4096,
+          name: str = "cnn_m") -> keras.Model:
+    """CNN-M baseline of Table 4: image (H, W, 3) -> (2,) valence-arousal, or (7,) emotions.
+
+    ``width`` scales the conv channels and fc1; ``fc_units`` is fc1 at width 1 (Sect. 4.1.1: 4096).
+    """
+    image = image_input(input_size)
+    x = image
+    for layer_name, filters, kernel, stride, padding, pool in TABLE_4:
+        x = layers.Conv2D(scaled(filters, width), kernel, strides=stride, padding=padding,
+                          use_bias=False, name=layer_name)(x)
+        x = layers.BatchNormalization(name=f"{layer_name}_bn")(x)
+        x = layers.ReLU(name=f"{layer_name}_relu")(x)
+        if pool is not None:
+            size, pool_stride, pool_padding = pool
+            x = layers.MaxPooling2D(size, strides=pool_stride, padding=pool_padding,
+                                    name=f"{layer_name}_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(scaled(fc_units, width), activation="relu", name="fc1",
+                     kernel_initializer=FC_INIT, bias_initializer=FC_BIAS_INIT)(x)
+    out = output_layer(x, head, name="fc2", kernel_initializer=FC_INIT,
+                       bias_initializer=FC_BIAS_INIT)
+    return keras.Model(image, out, name=name)

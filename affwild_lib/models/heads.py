@@ -1,0 +1,73 @@
+"""What the four architectures of Sect. 4 share: width scaling, inputs, the FC layers and heads.
+
+Each model ends in a small fully connected network (Table 4 fc1-fc2, Table 7 blocks 6-8,
+Fig. 11 FC 1500-256, Table 8 blocks 2 and 5). The last layer is the *head*:
+
+- ``head="va"``: 2 linear units, valence then arousal (Sects. 4.1.1 and 4.2.1.2);
+- ``head="emotions"``: 7 softmax units, the seven basic emotions of EmotiW (Sect. 5.2, where
+  "the AffWildNet's output layer was modified to include 7 neurons").
+
+A *width multiplier* scales every channel count and hidden FC/RNN size (never the head), so the
+same architecture runs as a miniature on a CPU (the ``tiny`` profile); width 1 is the paper's.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+HEADS = {"va": (2, None), "emotions": (7, "softmax")}
+N_LANDMARKS = 68  # 68 2-D landmark positions, 136 values (Sect. 4.2.1.2, scenario 2)
+
+
+def scaled(units: int, width: float) -> int:
+    """``units`` times the width multiplier, rounded, and at least 1."""
+    if width <= 0:
+        raise ValueError(f"width must be positive, got {width}")
+    return max(1, int(round(units * width)))
+
+
+def image_size(input_size) -> tuple[int, int]:
+    """``96`` or ``(96, 96)`` -> ``(96, 96)``."""
+    if isinstance(input_size, int):
+        return input_size, input_size
+    height, width = input_size
+    return int(height), int(width)
+
+
+def image_input(input_size, name: str = "image") -> keras.KerasTensor:
+    """A face crop, RGB, as the prepare stage writes it (values in [-1, 1])."""
+    return keras.Input(shape=(*image_size(input_size), 3), name=name)
+
+
+def landmarks_input(name: str = "landmarks") -> keras.KerasTensor:
+    """The 68 landmark positions of a frame, (x, y) each."""
+    return keras.Input(shape=(N_LANDMARKS, 2), name=name)
+
+
+def with_landmarks(features, landmarks):
+    """Concatenate the flattened landmarks to the CNN features (scenario 2, Sect. 4.2.1.2).
+
+    They enter the first FC layer next to "the outputs of the last pooling layer of the CNN",
+    so that the FC layers map both "to the same feature space" (Sect. 4.2.1.1).
+    """
+    flat = layers.Flatten(name="landmarks_flat")(landmarks)
+    return layers.Concatenate(name="features_and_landmarks")([features, flat])
+
+
+def output_layer(x, head: str = "va", name: str = "fc_out", kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros"):
+    """The output layer: 2 linear units (valence, arousal) or 7 softmax units (emotions)."""
+    if head not in HEADS:
+        raise ValueError(f"unknown head {head!r}; expected one of {sorted(HEADS)}")
+    units, activation = HEADS[head]
+    return layers.Dense(units, activation=activation, name=name,
+                        kernel_initializer=kernel_initializer, bias_initializer=bias_initializer)(x)
+
+
+def fc_stack(x, units: list[int], dropout: float, width: float):
+    """Hidden FC layers ``fc1, fc2, ...`` with ReLU, each followed by dropout (Sect. 4.2.1: 0.5)."""
+    for i, n in enumerate(units, start=1):
+        x = layers.Dense(scaled(n, width), activation="relu", name=f"fc{i}")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
+    return x
