@@ -71,3 +71,16 @@ def fc_stack(x, units: list[int], dropout: float, width: float):
         if dropout:
             x = layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
     return x
+
+
+def features_to_model(image, features, landmarks: bool, fc_units, dropout: float, width: float,
+                      head: str, name: str) -> keras.Model:
+    """The part Figs. 11 and 12 share after the conv part: landmarks (scenario 2) joined to the
+    image features at the first FC layer, the FC stack, the output layer."""
+    inputs = image
+    if landmarks:
+        points = landmarks_input()
+        features = with_landmarks(features, points)
+        inputs = [image, points]
+    x = fc_stack(features, list(fc_units), dropout, width)
+    return keras.Model(inputs, output_layer(x, head, name=f"fc{len(fc_units) + 1}"), name=name)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .heads import fc_stack, image_input, landmarks_input, output_layer, scaled, with_landmarks
+from .heads import features_to_model, image_input, scaled
 
 STAGES = [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)]  # (maps, blocks, first stride)
 BN_EPSILON = 1.001e-5  # as in keras.applications, whose weights this matches
@@ -63,11 +63,4 @@ def build(input_size=96, width: float = 1.0, landmarks: bool = True, head: str =
     """
     image = image_input(input_size)
     x = conv_part(image, width)
-    inputs = image
-    if landmarks:
-        points = landmarks_input()
-        x = with_landmarks(x, points)
-        inputs = [image, points]
-    x = fc_stack(x, list(fc_units), dropout, width)
-    out = output_layer(x, head, name=f"fc{len(fc_units) + 1}")
-    return keras.Model(inputs, out, name=name)
+    return features_to_model(image, x, landmarks, fc_units, dropout, width, head, name)
