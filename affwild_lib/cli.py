@@ -23,7 +23,81 @@ def build_parser() -> argparse.ArgumentParser:
     _add_synth(commands)
     _add_data(commands)
     _add_prepare(commands)
+    _add_experiments(commands)
     return parser
+
+
+def _add_experiments(commands) -> None:
+    """model-info, train, evaluate: one named experiment (a row of Tables 5, 9-14) each."""
+    from .experiments import EXPERIMENTS
+
+    def experiment_parser(name, help_, description):
+        sub = commands.add_parser(name, help=help_, description=description)
+        sub.add_argument("experiment", metavar="EXP", choices=list(EXPERIMENTS),
+                         help="a named experiment (one row of a paper table): " + ", ".join(EXPERIMENTS))
+        sub.add_argument("--profile", help="params.yaml profile (default: the active one)")
+        return sub
+
+    info = experiment_parser(
+        "model-info", "print an experiment's model, layer by layer",
+        "Print the Keras summary of EXP's model as the profile builds it, then one line of JSON "
+        "with 'params' (total) and 'layers' (name, output shape, params). Weights are not allocated.")
+    info.set_defaults(func=_model_info)
+    train = experiment_parser(
+        "train", "train an experiment (resumes after an interruption)",
+        "Train EXP on the profile's frame store, keep the epoch with the best validation CCC "
+        "(subject-disjoint hold-out of the training set), checkpoint every epoch, then evaluate it "
+        "on the test split. Writes experiments/EXP/{model.keras, metrics.json, predictions.csv, "
+        "history.csv}. Prints the metrics as one line of JSON last.")
+    train.add_argument("--no-resume", action="store_true", help="discard an earlier checkpoint")
+    train.add_argument("--out", help="experiment folder (default experiments/EXP)")
+    train.set_defaults(func=_train)
+    ev = experiment_parser(
+        "evaluate", "evaluate a trained experiment on the test split",
+        "Evaluate EXP's saved model on the test split: CCC pooled over all frames (as the official "
+        "evaluation), MSE, per-video CCC; rewrites metrics.json and predictions.csv.")
+    ev.add_argument("--out", help="experiment folder (default experiments/EXP)")
+    ev.set_defaults(func=_evaluate)
+
+
+def _model_info(args) -> int:
+    import keras
+
+    from .experiments import resolve
+    from .models import build
+
+    exp = resolve(args.experiment, args.profile)
+    with keras.StatelessScope(initialize_variables=False):  # a full VGG has ~10^8 weights
+        model = build(exp.model, **exp.model_config())
+        model.summary(print_fn=lambda line, **_: print(line))
+        layers = [{"name": layer.name, "output_shape": list(layer.output.shape), "params": layer.count_params()}
+                  for layer in model.layers]
+        print_json({"experiment": exp.name, "profile": exp.profile, "params": model.count_params(),
+                    "layers": layers})
+    return 0
+
+
+def _headline(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if k not in ("per_video", "config")}
+
+
+def _train(args) -> int:
+    from .train import train
+
+    print_json(_headline(train(args.experiment, args.profile, out=args.out, resume=not args.no_resume)))
+    return 0
+
+
+def _evaluate(args) -> int:
+    from .train import evaluate
+
+    try:
+        metrics = evaluate(args.experiment, args.profile, out=args.out)
+    except FileNotFoundError as err:
+        print(f"affwild: error: {err}", file=sys.stderr)
+        return 1
+    print_json(_headline(metrics))
+    return 0
 
 
 def _add_synth(commands) -> None:

@@ -66,3 +66,20 @@ def test_prepare_without_path_or_profile_says_what_to_give(tmp_path):
 def test_prepare_on_a_missing_release_names_it(tmp_path):
     proc = _affwild("prepare", "--format", "recola", str(tmp_path / "nowhere"), "--out", str(tmp_path / "s"))
     assert proc.returncode == 1 and "nowhere" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_model_info_prints_summary_then_json_with_params_and_layers():
+    import json
+
+    proc = _affwild("model-info", "baseline-cnnm", "--profile", "paper")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert info["params"] == 25_420_962  # CNN-M of Table 4 at 96x96 (tests/test_models.py)
+    names = [layer["name"] for layer in info["layers"]]
+    assert "conv1" in names and info["layers"][-1]["output_shape"] == [None, 2]
+    assert "Total params" in proc.stdout
+
+
+def test_unknown_experiment_lists_the_known_ones():
+    proc = _affwild("train", "no-such-experiment")
+    assert proc.returncode == 2 and "affwildnet" in proc.stderr

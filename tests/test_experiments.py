@@ -1,0 +1,94 @@
+"""The named experiments of Tables 5 and 9-14 and their profile scaling (affwild_lib.experiments)."""
+import pytest
+
+from affwild_lib.experiments import EXPERIMENTS, PROFILE_DEFAULTS, by_table, resolve
+from affwild_lib.models import count_params
+
+NAMES = ["baseline-cnnm", "affwildnet", "cnn-vggface", "cnn-vgg16", "cnn-resnet50",
+         "cnn-vggface-nolandmarks", "cnn-vggface-1annotator", "cnn-vggface-mse",
+         "cnn-vggface-nooversampling", "cnnrnn-lstm-2x128", "cnnrnn-gru-1x100",
+         "cnnrnn-gru-2x100", "cnnrnn-gru-1x128", "cnnrnn-gru-1x150", "cnnrnn-gru-2x150"]
+
+
+def test_every_name_exists():
+    assert sorted(EXPERIMENTS) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name, row", [
+    ("baseline-cnnm", "5:CNN-M"),
+    ("cnn-vggface", "9:VGG Face"), ("cnn-vgg16", "9:VGG-16"), ("cnn-resnet50", "9:ResNet-50"),
+    ("cnn-vggface", "10:With Landmarks"), ("cnn-vggface-nolandmarks", "10:Without Landmarks"),
+    ("cnn-vggface", "11:Mean of Annotators"), ("cnn-vggface-1annotator", "11:1 Annotator"),
+    ("affwildnet", "12:best CNN-GRU"), ("cnnrnn-lstm-2x128", "12:best CNN-LSTM"),
+    ("cnn-vggface", "13:best CNN"), ("affwildnet", "13:best CNN-RNN"),
+    ("cnnrnn-gru-1x100", "14:100 units, 1 Hidden Layer"),
+    ("cnnrnn-gru-2x100", "14:100 units, 2 Hidden Layers"),
+    ("cnnrnn-gru-1x128", "14:128 units, 1 Hidden Layer"),
+    ("affwildnet", "14:128 units, 2 Hidden Layers"),
+    ("cnnrnn-gru-1x150", "14:150 units, 1 Hidden Layer"),
+    ("cnnrnn-gru-2x150", "14:150 units, 2 Hidden Layers"),
+    ("cnn-vggface-mse", "loss:MSE"), ("cnn-vggface", "loss:CCC"),
+    ("cnn-vggface-nooversampling", "oversampling:off"), ("cnn-vggface", "oversampling:on"),
+])
+def test_table_rows(name, row):
+    assert row in EXPERIMENTS[name].tables
+    table = row.split(":")[0]
+    assert EXPERIMENTS[name] in by_table(table)
+
+
+def test_each_table_row_is_reproduced_once():
+    rows = [row for e in EXPERIMENTS.values() for row in e.tables]
+    assert len(rows) == len(set(rows))
+    assert {len(by_table(t)) for t in (9, 10, 11, 12, 13)} == {2, 3}
+    assert len(by_table(14)) == 6
+
+
+def test_settings_follow_the_paper():
+    base = EXPERIMENTS["baseline-cnnm"]
+    assert (base.model, base.loss, base.batch_size, base.learning_rate) == ("cnn_m", "mse", 80, 1e-3)
+    net = EXPERIMENTS["affwildnet"]
+    assert (net.backbone, net.landmarks, net.rnn, net.rnn_layers, net.rnn_units) == ("vgg_face", True, "gru", 2, 128)
+    assert (net.batch_size, net.seq_len, net.dropout, net.init) == (80, 80, 0.5, "vggface")
+    cnn = EXPERIMENTS["cnn-vggface"]
+    assert (cnn.batch_size, cnn.learning_rate, cnn.dropout, cnn.loss, cnn.oversampling) == (50, 1e-3, 0.5, "ccc", True)
+    assert EXPERIMENTS["cnn-vggface-nolandmarks"].landmarks is False
+    assert EXPERIMENTS["cnn-vggface-1annotator"].annotation == "single"
+    assert EXPERIMENTS["cnn-vgg16"].init == EXPERIMENTS["cnn-resnet50"].init == "imagenet"
+    assert EXPERIMENTS["cnnrnn-lstm-2x128"].rnn == "lstm"
+    for name, layers, units in [("cnnrnn-gru-1x100", 1, 100), ("cnnrnn-gru-2x150", 2, 150)]:
+        assert (EXPERIMENTS[name].rnn_layers, EXPERIMENTS[name].rnn_units) == (layers, units)
+
+
+def test_paper_profile_gives_the_paper_values():
+    for name in NAMES:
+        e, paper = resolve(name, "paper"), EXPERIMENTS[name]
+        assert (e.width, e.input_size, e.learning_rate) == (1.0, 96, 1e-3)
+        assert e.batch_size == paper.batch_size == (50 if name.startswith("cnn-") else 80)
+        if e.is_rnn:
+            assert e.seq_len == 80
+        assert e.dropout == paper.dropout and e.max_steps_per_epoch is None
+        assert e.profile == "paper"
+
+
+def test_tiny_profile_scales_down():
+    e = resolve("affwildnet", "tiny")
+    assert e.width < 1 and e.input_size < 96 and e.seq_len < 80 and e.batch_size < 80
+    assert e.rnn_units == 128 and e.rnn_layers == 2  # the architecture is the paper's, scaled by width
+    assert resolve("cnn-vggface", "tiny", epochs=7).epochs == 7
+    with pytest.raises(TypeError):
+        resolve("cnn-vggface", "tiny", no_such_field=1)
+    with pytest.raises(KeyError):
+        resolve("no-such-experiment", "tiny")
+    assert set(PROFILE_DEFAULTS["tiny"]) == set(PROFILE_DEFAULTS["paper"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_configs_build(name):
+    e = resolve(name, "tiny")
+    assert count_params(e.model, **e.model_config()) > 0
+
+
+def test_paper_sizes_count_without_allocating():
+    e = resolve("affwildnet", "paper")
+    # VGG-Face conv (14.7M) + FC 4096 on 3x3x512+136 inputs + 2 GRU 128 + head
+    assert 30e6 < count_params(e.model, **e.model_config()) < 40e6

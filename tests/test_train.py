@@ -1,0 +1,226 @@
+"""Training, resuming and evaluating named experiments (affwild_lib.train, affwild_lib.data).
+
+A toy frame store is written in a temporary folder: 8 short videos whose labels are a
+learnable function of the images (valence = brightness, arousal = red minus blue), smooth
+in time so that sequences make sense. Miniature models (width 1/16, 32 x 32) train on it for
+a few epochs of a few steps.
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from affwild_lib import data as D
+from affwild_lib.metrics import ccc
+from affwild_lib.store import LANDMARK_COLUMNS, FrameStore, ShardWriter, shard_paths, write_manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = 32
+FAST = dict(width=1 / 16, input_size=SIZE, epochs=3, max_steps_per_epoch=8, batch_size=16,
+            seq_len=8, seq_stride=4, seed=0)
+
+
+def write_toy_store(root: Path, n_train: int = 6, n_test: int = 2, frames: int = 80) -> Path:
+    rng = np.random.default_rng(0)
+    records = []
+    for k in range(n_train + n_test):
+        split, video = ("train" if k < n_train else "test"), f"v{k}"
+        t = np.arange(frames)
+        valence = 0.8 * np.sin(t / 9 + k)
+        arousal = 0.8 * np.cos(t / 13 + 2 * k)
+        writer = ShardWriter(shard_paths(root, split, video)["frames"], SIZE)
+        for v, a in zip(valence, arousal):
+            base = 127.5 + 100 * v
+            pixel = np.array([base + 25 * a, base, base - 25 * a])
+            image = pixel + rng.normal(0, 8, (SIZE, SIZE, 3))
+            writer.append(np.clip(image, 0, 255).astype(np.uint8))
+        writer.close()
+        table = pd.DataFrame({"video": video, "split": split, "frame_index": t, "time_s": t / 30.0,
+                              "valence": valence.astype(np.float32), "arousal": arousal.astype(np.float32),
+                              "emotion": "", "row": t, "x0": 0, "y0": 0, "side": SIZE})
+        points = rng.uniform(0.2, 0.8, (frames, len(LANDMARK_COLUMNS))).astype(np.float32)
+        table = pd.concat([table, pd.DataFrame(points, columns=LANDMARK_COLUMNS)], axis=1)
+        table.to_parquet(shard_paths(root, split, video)["table"], index=False)
+        records.append({"video": video, "split": split, "kept": frames})
+    (root / "store.json").write_text(json.dumps({"size": SIZE, "format": "affwild"}))
+    write_manifest(root, records)
+    return root
+
+
+@pytest.fixture(scope="module")
+def toy_store(tmp_path_factory):
+    return write_toy_store(tmp_path_factory.mktemp("store"))
+
+
+def run(name, toy_store, out, **kw):
+    from affwild_lib.train import train
+
+    settings = {**FAST, **kw}
+    return train(name, "tiny", out=out, store=str(toy_store), data_root=str(toy_store),
+                 verbose=0, **settings)
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+
+
+def test_subject_split_keeps_subjects_together(tmp_path):
+    table = pd.DataFrame({"video": ["1", "1", "2", "3", "3", "4", "5"]})
+    (tmp_path / "synth_truth").mkdir()
+    (tmp_path / "synth_truth" / "subjects.csv").write_text(
+        "subject,split,sex,videos\na,train,F,1 3\nb,train,M,2\nc,train,M,4\nd,train,F,5\n")
+    train_rows, val_rows, held = D.subject_split(table, tmp_path, 0.2, seed=0)
+    assert len(held) == 1 and sorted(np.r_[train_rows, val_rows]) == list(range(7))
+    videos = set(table["video"][val_rows])
+    assert videos in ({"1", "3"}, {"2"}, {"4"}, {"5"})
+    # without a subject list every video is a subject
+    _, _, held = D.subject_split(table, None, 0.4, seed=0)
+    assert len(held) == 2 and set(held) <= {"1", "2", "3", "4", "5"}
+
+
+def test_eval_windows_cover_every_frame_once(toy_store):
+    store = FrameStore(toy_store)
+    rows = np.arange(len(store.table("test")))
+    windows, mask = D.eval_windows(store.table("test"), rows, 7)
+    assert sorted(windows[mask]) == list(rows)
+    videos = store.table("test")["video"].to_numpy()
+    assert all(len(set(videos[w])) == 1 for w in windows)  # never across videos
+
+
+def test_batches_are_deterministic_per_epoch(toy_store):
+    store = FrameStore(toy_store)
+    labels = store.labels("train")
+    items = D.training_items(store, "train", np.arange(200), labels, 8, 4, True, seed=0)
+    assert items.ndim == 2 and (np.diff(items, axis=1) == 1).all()
+    one = D.StoreBatches(store, "train", items, labels, 4, landmarks=True, seed=3)
+    two = D.StoreBatches(store, "train", items, labels, 4, landmarks=True, seed=3)
+    one.set_epoch(2), two.set_epoch(2)
+    (x1, p1), y1 = one[1]
+    (x2, p2), y2 = two[1]
+    assert x1.shape == (4, 8, SIZE, SIZE, 3) and p1.shape == (4, 8, 68, 2) and y1.shape == (4, 8, 2)
+    np.testing.assert_array_equal(x1, x2)
+    assert x1.min() >= -1 and x1.max() <= 1
+    two.set_epoch(3)
+    assert not np.array_equal(one.rows(1), two.rows(1))
+
+
+# --------------------------------------------------------------------------------------------
+# Training: every architecture family learns the toy signal
+
+
+@pytest.mark.parametrize("name", ["baseline-cnnm", "cnn-vggface", "cnn-resnet50", "affwildnet"])
+def test_training_learns(name, toy_store, tmp_path):
+    # the deep, thin miniatures learn the toy signal in a few steps without dropout
+    kw = {"cnn-resnet50": dict(max_steps_per_epoch=10, dropout=0.0, bn_momentum=0.5),
+          "cnn-vggface": dict(max_steps_per_epoch=12, dropout=0.0)}.get(name, {})
+    metrics = run(name, toy_store, tmp_path / name, **kw)
+    history = pd.read_csv(tmp_path / name / "history.csv")
+    assert len(history) == metrics["epochs_run"]
+    assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+    assert history["val_ccc_mean"].max() > history["val_ccc_mean"].iloc[0]
+    assert np.isfinite(metrics["ccc_mean"])
+
+
+def test_outputs_have_the_promised_fields(toy_store, tmp_path):
+    from affwild_lib.train import evaluate
+
+    out = tmp_path / "affwildnet"
+    metrics = run("affwildnet", toy_store, out, epochs=1, max_steps_per_epoch=3)
+    for key in ("ccc_valence", "ccc_arousal", "ccc_mean", "mse_valence", "mse_arousal", "per_video",
+                "validation", "epoch_chosen", "epochs_run", "wall_seconds", "backend", "profile",
+                "data_source", "n_params", "initialisation"):
+        assert key in metrics, key
+    assert metrics["initialisation"]["used"] == "random" and metrics["initialisation"]["note"]
+    assert json.loads((out / "metrics.json").read_text())["ccc_mean"] == metrics["ccc_mean"]
+    for name in ("model.keras", "history.csv", "predictions.csv", "checkpoint/state.npz"):
+        assert (out / name).is_file(), name
+    pred = pd.read_csv(out / "predictions.csv", dtype={"video": str})
+    assert list(pred.columns) == ["video", "frame_index", "valence", "arousal",
+                                  "valence_pred", "arousal_pred"]
+    assert len(pred) == len(FrameStore(toy_store).table("test")) and pred.notna().all().all()
+    # the official, pooled CCC is the numpy CCC of predictions.csv
+    assert metrics["ccc_valence"] == pytest.approx(ccc(pred["valence"], pred["valence_pred"]), abs=1e-6)
+    assert metrics["ccc_arousal"] == pytest.approx(ccc(pred["arousal"], pred["arousal_pred"]), abs=1e-6)
+    # evaluate alone gives the same numbers again
+    again = evaluate("affwildnet", "tiny", out=out, store=str(toy_store), data_root=str(toy_store),
+                     **FAST)
+    assert again["ccc_mean"] == pytest.approx(metrics["ccc_mean"], abs=1e-6)
+
+
+def test_resume_after_a_kill_matches_an_uninterrupted_run(toy_store, tmp_path):
+    import keras
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_first(epoch, row):
+        if epoch == 1:
+            raise Killed
+
+    settings = dict(epochs=2, max_steps_per_epoch=4)
+    run("cnn-vggface", toy_store, tmp_path / "whole", **settings)
+    with pytest.raises(Killed):
+        run("cnn-vggface", toy_store, tmp_path / "killed", on_epoch_end=kill_after_first, **settings)
+    assert len(pd.read_csv(tmp_path / "killed" / "history.csv")) == 1
+    run("cnn-vggface", toy_store, tmp_path / "killed", **settings)
+    whole = np.load(tmp_path / "whole" / "checkpoint" / "state.npz")
+    resumed = np.load(tmp_path / "killed" / "checkpoint" / "state.npz")
+    assert sorted(whole.files) == sorted(resumed.files)
+    for key in whole.files:
+        if key != "meta":
+            np.testing.assert_allclose(whole[key], resumed[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    h1 = pd.read_csv(tmp_path / "whole" / "history.csv")
+    h2 = pd.read_csv(tmp_path / "killed" / "history.csv")
+    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
+
+
+# --------------------------------------------------------------------------------------------
+# Other backends and several devices, each in its own process (Keras fixes them at import)
+
+SCRIPT = r'''
+import json, os, sys
+if os.environ.get("SPLIT_CPUS"):  # before TensorFlow starts: two logical CPU devices
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from affwild_lib.train import train
+store, out, name = sys.argv[1:4]
+m = train(name, "tiny", out=out, store=store, data_root=store, verbose=0, width=1/16,
+          input_size=32, epochs=1, max_steps_per_epoch=2, batch_size=8, seq_len=4, seq_stride=4)
+import pandas as pd, keras
+h = pd.read_csv(out + "/history.csv")
+print("RESULT", json.dumps({"backend": keras.backend.backend(), "loss": float(h["loss"][0]),
+                            "ccc": m["ccc_mean"], "n_devices": m["n_devices"]}))
+'''
+
+
+def _run_subprocess(env_extra, toy_store, out, name):
+    env = {**os.environ, **env_extra}
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(toy_store), str(out), name],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT "):])
+
+
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("jax"), reason="jax not installed")
+def test_jax_backend_on_two_devices(toy_store, tmp_path):
+    """JAX, with two host devices: DataParallel over both, one epoch, finite loss."""
+    result = _run_subprocess({"KERAS_BACKEND": "jax",
+                              "XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
+                             toy_store, tmp_path / "jax", "baseline-cnnm")
+    assert result["backend"] == "jax" and result["n_devices"] == 2
+    assert np.isfinite(result["loss"]) and np.isfinite(result["ccc"])
+
+
+def test_tensorflow_mirrored_on_two_cpu_devices(toy_store, tmp_path):
+    """TensorFlow with two logical CPUs: MirroredStrategy, one epoch, finite loss."""
+    result = _run_subprocess({"KERAS_BACKEND": "tensorflow", "SPLIT_CPUS": "1"},
+                             toy_store, tmp_path / "tf", "cnn-vggface")
+    assert result["backend"] == "tensorflow" and result["n_devices"] == 2
+    assert np.isfinite(result["loss"])
