@@ -91,12 +91,7 @@ def _train(args) -> int:
 def _evaluate(args) -> int:
     from .train import evaluate
 
-    try:
-        metrics = evaluate(args.experiment, args.profile, out=args.out)
-    except FileNotFoundError as err:
-        print(f"affwild: error: {err}", file=sys.stderr)
-        return 1
-    print_json(_headline(metrics))
+    print_json(_headline(evaluate(args.experiment, args.profile, out=args.out)))
     return 0
 
 
@@ -122,13 +117,8 @@ def _add_synth(commands) -> None:
 def _synth(args) -> int:
     from .synth import generate
 
-    try:
-        summary = generate(args.profile, args.out, seed=args.seed, progress=not args.no_progress,
-                           workers=args.workers)
-    except FileExistsError as err:
-        print(f"affwild: error: {err}", file=sys.stderr)
-        return 1
-    print_json(summary)
+    print_json(generate(args.profile, args.out, seed=args.seed, progress=not args.no_progress,
+                        workers=args.workers))
     return 0
 
 
@@ -190,13 +180,8 @@ def _prepare(args) -> int:
               file=sys.stderr)
         return 2
     size = args.size or settings.get("size", 96)
-    try:
-        summary = prepare(args.format, path, args.out, size=size, workers=args.workers,
-                          progress=not args.no_progress, landmarks=args.landmarks)
-    except (ValueError, FileExistsError) as err:
-        print(f"affwild: error: {err}", file=sys.stderr)
-        return 1
-    print_json(summary)
+    print_json(prepare(args.format, path, args.out, size=size, workers=args.workers,
+                       progress=not args.no_progress, landmarks=args.landmarks))
     return 0
 
 
@@ -220,9 +205,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .datasets import DatasetError
 
+    # Bad input (a file and line of a release, an output folder that is not ours or not a
+    # folder, a missing trained model, a full disk, a store made with other settings): one line
+    # naming it, no traceback.
     try:
         return int(args.func(args) or 0)
-    except DatasetError as err:  # bad input: say which file and line, no traceback
+    except (DatasetError, OSError, ValueError) as err:
         print(f"affwild: error: {err}", file=sys.stderr)
         return 1
 

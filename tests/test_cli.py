@@ -83,3 +83,16 @@ def test_model_info_prints_summary_then_json_with_params_and_layers():
 def test_unknown_experiment_lists_the_known_ones():
     proc = _affwild("train", "no-such-experiment")
     assert proc.returncode == 2 and "affwildnet" in proc.stderr
+
+
+def test_synth_into_a_file_is_one_clear_line(tmp_path):
+    target = tmp_path / "not-a-folder"
+    target.write_text("keep me")
+    proc = _affwild("synth", "--out", str(target), "--no-progress")
+    assert proc.returncode == 1 and "not-a-folder" in proc.stderr and "Traceback" not in proc.stderr
+    assert target.read_text() == "keep me"
+
+
+def test_evaluate_before_training_says_so(tmp_path):
+    proc = _affwild("evaluate", "baseline-cnnm", "--out", str(tmp_path / "exp"))
+    assert proc.returncode == 1 and "train the experiment first" in proc.stderr
