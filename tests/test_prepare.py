@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import av
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +17,7 @@ from PIL import Image
 from affwild_lib import faces, prepare as prepare_module, store
 from affwild_lib.datasets import VideoRecord
 from affwild_lib.prepare import prepare, prepare_video
-from fixtures.media import snapshot
+from fixtures.media import snapshot, write_frames as write_video
 
 from test_faces import carphone_path
 
@@ -29,19 +28,6 @@ SIZE = 48
 def face() -> list[np.ndarray]:
     """30 real frames with a face, RGB (144, 176, 3)."""
     return [f.rgb for f, _ in zip(faces.decode_video(carphone_path()), range(30))]
-
-
-def write_video(path: Path, frames, fps=30) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("mpeg4", rate=fps)
-        stream.height, stream.width = frames[0].shape[:2]
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"qscale": "2"}
-        for pixels in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
-        container.mux(stream.encode())
-    return path
 
 
 def write_labels(root: Path, split: str, video: str, valence, arousal) -> None:
