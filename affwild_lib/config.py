@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-PROFILES = ("tiny", "paper")
+PROFILES = ("tiny", "small", "paper")
 
 
 def repo_root(start: Path | None = None) -> Path:

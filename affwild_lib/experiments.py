@@ -11,7 +11,12 @@ sequence length). :func:`resolve` scales it to a profile of ``params.yaml``:
 
 The profile's keys live under ``profiles.<profile>.train`` in ``params.yaml``; any key left out
 takes the value of :data:`PROFILE_DEFAULTS`. ``None`` for ``batch``/``seq_len`` keeps the
-experiment's own (paper) value.
+experiment's own (paper) value; ``batch`` is frames per step for the CNNs, ``rnn_batch``
+sequences per step for the CNN-RNNs.
+
+``params.yaml``'s top-level ``experiments:`` block holds per-experiment overrides (any field of
+:class:`Experiment`, e.g. ``affwildnet: {rnn_units: 100}``), applied after the profile, so a
+change to one experiment's block reruns that experiment's DVC stage alone.
 
 ``bn_momentum`` (tiny: 0.9) speeds up the batch-norm moving averages of CNN-M and ResNet-50:
 with Keras' 0.99 they are still far from the data after the few dozen steps of a tiny run, and
@@ -27,11 +32,11 @@ from pathlib import Path
 
 #: Per profile, the settings that scale an experiment; params.yaml's ``train`` overrides them.
 PROFILE_DEFAULTS = {
-    "tiny": dict(width=0.0625, input_size=48, epochs=3, seq_len=16, seq_stride=8, batch=16,
-                 max_steps_per_epoch=20, val_fraction=0.2, seed=0, bn_momentum=0.9,
+    "tiny": dict(width=0.0625, input_size=48, epochs=5, seq_len=16, seq_stride=8, batch=16,
+                 rnn_batch=4, max_steps_per_epoch=40, val_fraction=0.2, seed=0, bn_momentum=0.9,
                  store="data/prepared/affwild", weights={}),
     "paper": dict(width=1.0, input_size=96, epochs=20, seq_len=None, seq_stride=None,
-                  batch=None, max_steps_per_epoch=None, val_fraction=0.2, seed=0,
+                  batch=None, rnn_batch=None, max_steps_per_epoch=None, val_fraction=0.2, seed=0,
                   bn_momentum=None, store="data/prepared/affwild",
                   weights={"vgg_face": "weights/vgg_face.npz", "vgg16": "weights/vgg16.npz",
                            "resnet50": "weights/resnet50.npz", "cnn_m": "weights/cnn_m.npz"}),
@@ -184,7 +189,7 @@ def resolve(name: str, profile: str | None = None, root: Path | None = None,
     set even if the file is missing (training then falls back to random and says so).
     ``overrides`` replace any resulting field (tests: ``epochs=1``, ``store=tmp``, ...).
     """
-    from .config import repo_root
+    from .config import load_params, repo_root
 
     base = get(name)
     root = Path(root) if root else repo_root()
@@ -196,8 +201,9 @@ def resolve(name: str, profile: str | None = None, root: Path | None = None,
                          bn_momentum=s.get("bn_momentum"),
                          store=str((root / s["store"]).resolve()),
                          data_root=str((root / params.get("data_root", "data/synth") / "affwild").resolve()))
-    if s.get("batch"):
-        changes["batch_size"] = int(s["batch"])
+    batch = s.get("rnn_batch") if base.is_rnn else s.get("batch")
+    if batch:
+        changes["batch_size"] = int(batch)
     if base.is_rnn:
         if s.get("seq_len"):
             changes["seq_len"] = int(s["seq_len"])
@@ -206,10 +212,14 @@ def resolve(name: str, profile: str | None = None, root: Path | None = None,
     path = (s.get("weights") or {}).get(base.backbone) if base.init != "random" else None
     changes["weights"] = str((root / path).resolve()) if path else None
     known = {f.name for f in fields(Experiment)}
-    unknown = set(overrides) - known
-    if unknown:
-        raise TypeError(f"unknown experiment field(s): {', '.join(sorted(unknown))}")
-    changes.update(overrides)
+    from_params = (load_params(root).get("experiments") or {}).get(name) or {}
+    for source, given in (("params.yaml experiments." + name, from_params), ("overrides", overrides)):
+        unknown = set(given) - known
+        if unknown:
+            raise TypeError(f"{source}: unknown experiment field(s): {', '.join(sorted(unknown))}")
+        changes.update(given)
+    if base.is_rnn and "seq_len" in from_params and "seq_stride" not in from_params:
+        changes["seq_stride"] = max(1, int(changes["seq_len"]) // 2)
     return replace(base, **changes)
 
 

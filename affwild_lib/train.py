@@ -42,6 +42,7 @@ from .experiments import Experiment, resolve
 from .losses import CCCLoss, mse_loss
 from .metrics import ccc, mse
 from .models import build, load_npz_weights
+from .models.heads import set_landmark_statistics
 from .store import FrameStore
 
 CHECKPOINT = "checkpoint"
@@ -251,6 +252,7 @@ def train(name: str, profile: str | None = None, out=None, resume: bool = True, 
                              max_steps=exp.max_steps_per_epoch)
     with scope:
         model, init = build_model(exp)
+        set_landmark_statistics(model, store.landmarks("train")[train_rows])
         compile_model(model, exp)
 
     ckpt = folder / CHECKPOINT

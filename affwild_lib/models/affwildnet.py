@@ -24,7 +24,7 @@ import keras
 from keras import layers, ops
 
 from . import resnet, vgg
-from .heads import N_LANDMARKS, fc_stack, image_size, output_layer, scaled
+from .heads import N_LANDMARKS, LandmarkScaling, fc_stack, image_size, output_layer, scaled
 
 BACKBONES = {
     # name: (conv part, fully connected 1 units at width 1), Table 8's caption
@@ -85,6 +85,7 @@ def build(input_size=96, seq_len: int | None = None, width: float = 1.0,
     if landmarks:
         points = keras.Input(shape=(seq_len, N_LANDMARKS, 2), name="landmarks")
         flat = layers.Reshape((-1, 2 * N_LANDMARKS), name="landmarks_flat")(points)
+        flat = LandmarkScaling(name="landmarks_scaling")(flat)
         x = layers.Concatenate(name="features_and_landmarks")([x, flat])
         inputs = [frames, points]
     x = fc_stack(x, [fc_units or default_fc], dropout, width)  # block 2, per frame

@@ -13,6 +13,7 @@ same architecture runs as a miniature on a CPU (the ``tiny`` profile); width 1 i
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 HEADS = {"va": (2, None), "emotions": (7, "softmax")}
@@ -44,13 +45,48 @@ def landmarks_input(name: str = "landmarks") -> keras.KerasTensor:
     return keras.Input(shape=(N_LANDMARKS, 2), name=name)
 
 
+@keras.saving.register_keras_serializable(package="affwild")
+class LandmarkScaling(layers.Layer):
+    """Standardises the 136 landmark values with the training set's mean and spread.
+
+    Our addition, not the paper's: the positions arrive in [0, 1] of the crop, where an
+    expression moves a mouth corner by a hundredth; unscaled, the FC layer learns identity from
+    the image long before it sees that. The statistics are non-trainable weights set by
+    :func:`set_landmark_statistics` before training, so they are saved with the model (and
+    identity, mean 0 and scale 1, until set).
+    """
+
+    def build(self, input_shape):
+        n = input_shape[-1]
+        self.mean = self.add_weight(name="mean", shape=(n,), initializer="zeros", trainable=False)
+        self.scale = self.add_weight(name="scale", shape=(n,), initializer="ones", trainable=False)
+
+    def call(self, x):
+        return (x - self.mean) / self.scale
+
+
+def set_landmark_statistics(model, points) -> bool:
+    """Set the model's :class:`LandmarkScaling` from training landmarks ``(n, ..., 68, 2)``;
+    False when the model takes no landmarks."""
+    try:
+        layer = model.get_layer("landmarks_scaling")
+    except ValueError:
+        return False
+    flat = np.asarray(points, np.float64).reshape(-1, 2 * N_LANDMARKS)
+    layer.mean.assign(flat.mean(0).astype("float32"))
+    layer.scale.assign(np.maximum(flat.std(0), 1e-3).astype("float32"))
+    return True
+
+
 def with_landmarks(features, landmarks):
     """Concatenate the flattened landmarks to the CNN features (scenario 2, Sect. 4.2.1.2).
 
     They enter the first FC layer next to "the outputs of the last pooling layer of the CNN",
-    so that the FC layers map both "to the same feature space" (Sect. 4.2.1.1).
+    so that the FC layers map both "to the same feature space" (Sect. 4.2.1.1); standardised
+    first (:class:`LandmarkScaling`).
     """
     flat = layers.Flatten(name="landmarks_flat")(landmarks)
+    flat = LandmarkScaling(name="landmarks_scaling")(flat)
     return layers.Concatenate(name="features_and_landmarks")([features, flat])
 
 
