@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(commands)
     _add_prepare(commands)
     _add_experiments(commands)
+    _add_score(commands)
     return parser
 
 
@@ -50,6 +51,11 @@ def _add_experiments(commands) -> None:
         "on the test split. Writes experiments/EXP/{model.keras, metrics.json, predictions.csv, "
         "history.csv}. Prints the metrics as one line of JSON last.")
     train.add_argument("--no-resume", action="store_true", help="discard an earlier checkpoint")
+    train.add_argument("--no-evaluate", action="store_true",
+                       help="stop after training (writes model.keras, history.csv, train.json); "
+                            "the DVC pipeline evaluates in a stage of its own")
+    train.add_argument("--no-progress", action="store_true",
+                       help="one line per epoch instead of Keras' progress bar (logs, CI)")
     train.add_argument("--out", help="experiment folder (default experiments/EXP)")
     train.set_defaults(func=_train)
     ev = experiment_parser(
@@ -84,7 +90,14 @@ def _headline(metrics: dict) -> dict:
 def _train(args) -> int:
     from .train import train
 
-    print_json(_headline(train(args.experiment, args.profile, out=args.out, resume=not args.no_resume)))
+    def epoch_line(epoch, row):
+        print(f"epoch {epoch}: loss {row['loss']:.4f}, validation CCC {row['val_ccc_mean']:.3f}, "
+              f"{row['seconds']:.0f} s", flush=True)
+
+    result = train(args.experiment, args.profile, out=args.out, resume=not args.no_resume,
+                   verbose=0 if args.no_progress else "auto", evaluate_after=not args.no_evaluate,
+                   on_epoch_end=epoch_line)
+    print_json(_headline(result))
     return 0
 
 
@@ -189,6 +202,40 @@ def _data_check(args) -> int:
     from .datasets import check
 
     print_json(check(args.format, args.path))
+    return 0
+
+
+def _add_score(commands) -> None:
+    score = commands.add_parser(
+        "score", help="score a challenge entry against the labels (Sect. 4.1)",
+        description="Score challenge predictions as the Aff-Wild organisers did (Sect. 4.1): CCC "
+        "(Eq. 1) and MSE (Eq. 2) of valence and arousal, each computed once over all frames of all "
+        "videos pooled (biased 1/N moments, not averaged per video); the challenge score is the "
+        "mean CCC. PRED and GOLD use the release's per-frame layout, "
+        "<dir>/{valence,arousal}/<video>.txt, one value per line, line i = frame i. Gold frames "
+        "labelled -5 or -100 (unannotated) are left out, per dimension. PRED needs one file per "
+        "gold video, with one finite value per gold line. Prints a table (CCC, MSE x valence, "
+        "arousal, mean), then one line of JSON last; a bad file is reported as FILE:LINE: message.",
+    )
+    score.add_argument("pred", metavar="PRED", help="the entry: a folder with valence/ and arousal/")
+    score.add_argument("gold", metavar="GOLD", help="the labels: a folder with valence/ and arousal/ "
+                       "(e.g. <release>/annotations/test), or a release root")
+    score.add_argument("--per-video", action="store_true",
+                       help="also put each video's CCC in the JSON (an extra, not the challenge score)")
+    score.set_defaults(func=_score)
+
+
+def _score(args) -> int:
+    from .scoring import score
+
+    result = score(args.pred, args.gold)
+    print(f"{'':4}{'valence':>10}{'arousal':>10}{'mean':>10}")
+    for metric in ("ccc", "mse"):
+        print(f"{metric.upper():4}" + "".join(f"{result[f'{metric}_{d}']:10.4f}"
+                                               for d in ("valence", "arousal", "mean")))
+    print(f"{result['n_videos']} videos, {result['n_frames_valence']} valence and "
+          f"{result['n_frames_arousal']} arousal frames scored")
+    print_json(result if args.per_video else {k: v for k, v in result.items() if k != "per_video"})
     return 0
 
 

@@ -58,3 +58,37 @@ def va_trajectory(valence, arousal, frames, ax: plt.Axes | None = None) -> plt.A
     ax.set(xlim=(-1, 1), ylim=(-1, 1), xlabel="valence", ylabel="arousal")
     ax.set_aspect("equal")
     return ax
+
+
+def predictions_vs_labels(stretch, fps: float = 30.0, title: str = "") -> plt.Figure:
+    """Fig. 14: predictions and labels of valence (a) and arousal (b) over a stretch of one test
+    video; ``stretch`` has columns frame_index, valence, arousal, valence_pred, arousal_pred."""
+    fig, axes = plt.subplots(2, 1, figsize=(9, 4.6), sharex=True)
+    t = np.asarray(stretch["frame_index"], float) / fps
+    for ax, dim, tag in zip(axes, ("valence", "arousal"), "ab"):
+        ax.plot(t, stretch[dim], color="0.25", lw=1.4, label="labels")
+        ax.plot(t, stretch[f"{dim}_pred"], color="C3", lw=1.1, label="predictions")
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_ylabel(dim)
+        ax.set_title(f"({tag}) {dim}", fontsize=10, loc="left")
+    axes[0].legend(loc="upper right", ncol=2, fontsize=8)
+    axes[-1].set_xlabel("time (s)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def ccc_bars(table, title: str = "") -> plt.Figure:
+    """Grouped bars of CCC (valence, arousal) per row and source; ``table`` has columns row,
+    source, dimension, ccc (long format)."""
+    grid = sns.catplot(data=table, kind="bar", x="row", y="ccc", hue="source", col="dimension",
+                       height=3.2, aspect=1.35, palette="deep")
+    grid.set_axis_labels("", "CCC")
+    grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:
+        ax.tick_params(axis="x", rotation=20)
+        ax.axhline(0, color="0.3", lw=0.8)
+    if title:
+        grid.figure.suptitle(title, y=1.03)
+    return grid.figure

@@ -4,12 +4,21 @@
 
     model.keras        the weights of the epoch with the best validation CCC
     history.csv        per epoch: training loss, validation CCC and MSE, seconds
+    train.json         how it was trained: initialisation used, held-out subjects, chosen
+                       epoch, seconds (what evaluate reports beside the scores)
     checkpoint/        state.npz (weights incl. dropout RNG state, optimizer state, epoch,
                        best so far, numpy RNG state; written atomically after every epoch)
                        and state.json (the same bookkeeping, readable)
     metrics.json       test CCC pooled over all frames (the official evaluation, Sect. 4.1),
                        MSE, per-video CCC, the chosen epoch, the honest initialisation, ...
+    scores.json        the headline test scores alone (DVC ``metrics``: ``dvc metrics show``)
     predictions.csv    per test frame: video, frame_index, labels and predictions
+    plots/             Fig. 14's data (predictions and labels over the longest test video)
+                       and Fig. 15's (label and prediction pairs), DVC ``plots``
+
+A checkpoint that already holds every epoch is not "resumed" into doing nothing: a rerun
+(e.g. DVC rerunning the stage after a code change) trains afresh. Asking for more epochs than
+a finished run had resumes it.
 
 Model selection: a fifth of the training *subjects* is held out (``data.subject_split``); the
 epoch with the best mean validation CCC (valence, arousal) is kept, as the participants of the
@@ -47,6 +56,9 @@ from .store import FrameStore
 
 CHECKPOINT = "checkpoint"
 STATE = "state.npz"
+TRAIN_RECORD = "train.json"
+#: Test frames of the Fig. 14 stretch (the paper shows "over 6000 consecutive frames").
+FIG14_FRAMES = 6000
 #: Fields of an experiment that do not change what an epoch computes: a checkpoint made under
 #: other values of these can be resumed (e.g. to train for more epochs).
 RESUMABLE_FIELDS = ("epochs", "description", "tables", "store", "data_root", "profile")
@@ -225,8 +237,9 @@ def prepare_data(exp: Experiment):
 
 
 def train(name: str, profile: str | None = None, out=None, resume: bool = True, *,
-          verbose="auto", on_epoch_end=None, **overrides) -> dict:
-    """Train experiment ``name`` under ``profile``; evaluate the best epoch; return its metrics.
+          verbose="auto", on_epoch_end=None, evaluate_after: bool = True, **overrides) -> dict:
+    """Train experiment ``name`` under ``profile``; evaluate the best epoch; return its metrics
+    (``evaluate_after=False``: return the training record of ``train.json`` instead).
 
     ``resume``: continue from ``out/checkpoint`` after the last finished epoch (a run with
     other settings starts afresh, with a warning); False discards it. ``on_epoch_end(epoch,
@@ -286,7 +299,12 @@ def train(name: str, profile: str | None = None, out=None, resume: bool = True, 
         save_checkpoint(ckpt, model, meta)
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, row)
-    return evaluate(name, profile, out, **overrides)
+    record = {"experiment": name, "profile": exp.profile, "epochs_run": meta["epoch"],
+              "epoch_chosen": meta["best_epoch"], "validation_ccc_mean": meta["best_ccc"],
+              "seconds": meta["seconds"], "backend": keras.backend.backend(), "n_devices": n_devices,
+              **{k: meta.get(k) for k in ("init", "held_out_subjects", "annotators", "n_train_items")}}
+    _atomic(folder / TRAIN_RECORD, lambda p: p.write_text(json.dumps(record, indent=1) + "\n"))
+    return evaluate(name, profile, out, **overrides) if evaluate_after else record
 
 
 def _rng_state():
@@ -302,6 +320,9 @@ def _resume(ckpt: Path, model, exp: Experiment) -> dict | None:
         stored = json.loads(str(archive["meta"]))
     if stored.get("config_hash") != _config_hash(exp):
         warnings.warn(f"{ckpt}: made with other settings; training from scratch")
+        return None
+    if stored.get("epoch", 0) >= exp.epochs:
+        print(f"{ckpt}: a finished run of {stored['epoch']} epochs; training again from scratch")
         return None
     meta = load_checkpoint(ckpt, model)
     if meta.get("numpy_rng"):
@@ -334,8 +355,8 @@ def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> di
     _write_csv(folder / "predictions.csv", predictions)
 
     history = pd.read_csv(folder / "history.csv")
-    state_file = folder / CHECKPOINT / "state.json"
-    meta = json.loads(state_file.read_text()) if state_file.is_file() else {}
+    record = folder / TRAIN_RECORD
+    meta = json.loads(record.read_text()) if record.is_file() else {}
     best = history.loc[history["val_ccc_mean"].idxmax()]
     per_video = {str(v): {**scores(labels[idx], pred[idx]), "n_frames": int(len(idx))}
                  for v, idx in table.groupby("video", sort=False).indices.items()}
@@ -349,13 +370,34 @@ def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> di
         "backend": keras.backend.backend(), "n_devices": n_devices, "profile": exp.profile,
         "data_source": "synthetic" if (Path(exp.data_root) / "synth_truth").is_dir() else "real",
         "n_params": int(model.count_params()),
-        "initialisation": meta.get("init", {"requested": exp.init, "used": "unknown"}),
+        "initialisation": meta.get("init") or {"requested": exp.init, "used": "unknown"},
         "held_out_subjects": meta.get("held_out_subjects"),
         "single_annotators": meta.get("annotators"),
         "config": exp.as_dict(),
     }
     _atomic(folder / "metrics.json", lambda p: p.write_text(json.dumps(metrics, indent=1) + "\n"))
+    headline = {k: metrics[k] for k in ("ccc_valence", "ccc_arousal", "ccc_mean", "mse_valence",
+                                        "mse_arousal", "epoch_chosen", "n_test_frames")}
+    _atomic(folder / "scores.json", lambda p: p.write_text(json.dumps(headline, indent=1) + "\n"))
+    write_plot_data(folder / "plots", predictions)
     return metrics
+
+
+def write_plot_data(folder: Path, predictions: pd.DataFrame) -> None:
+    """Fig. 14 and Fig. 15 data of one experiment, as DVC ``plots`` read them.
+
+    ``fig14.csv``: predictions and labels over up to :data:`FIG14_FRAMES` frames of the longest
+    test video (Sect. 4.2.2: "over 6000 consecutive frames of test data");
+    ``fig15_labels.csv`` and ``fig15_predictions.csv``: every test frame's (valence, arousal) as
+    labelled and as predicted (the two 2-D histograms of Fig. 15).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    longest = predictions["video"].value_counts(sort=True).index[0]
+    stretch = predictions[predictions["video"] == longest].head(FIG14_FRAMES)
+    _write_csv(folder / "fig14.csv", stretch.reset_index(drop=True))
+    _write_csv(folder / "fig15_labels.csv", predictions[["valence", "arousal"]])
+    _write_csv(folder / "fig15_predictions.csv", predictions[["valence_pred", "arousal_pred"]]
+               .set_axis(["valence", "arousal"], axis=1))
 
 
 def model_info(name: str, profile: str | None = None, **overrides) -> dict:

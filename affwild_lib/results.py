@@ -1,0 +1,179 @@
+"""Our reproduced tables beside the paper's (Tables 5, 9-14), and recorded runs.
+
+Our figures come from the DVC experiment outputs, ``experiments/<name>/scores.json`` (written
+by ``affwild evaluate``); the paper's from :mod:`affwild_lib.paper`. Every column of ours is
+labelled with the data and profile it came from, read from the run's own ``metrics.json``.
+
+A *recorded run* is a run on more data than ``make book`` can afford (e.g. the ``small``
+synthetic profile, hours on a CPU), kept in git under ``results/<name>/``: the scores, the
+claim verdicts and how it was made (``run.json``: profile, data, commit, machine, times). The
+chapters show it as a third column; ``python -m affwild_lib.results record results/NAME``
+writes one from the current ``experiments/``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import claims as C
+from .config import repo_root
+from .experiments import EXPERIMENTS
+
+METRICS = ["ccc_valence", "ccc_arousal", "mse_valence", "mse_arousal"]
+
+
+def experiments_dir(root: Path | None = None) -> Path:
+    return (root or repo_root()) / "experiments"
+
+
+def scores(folder=None) -> pd.DataFrame:
+    """Test scores of every evaluated experiment under ``folder`` (index: experiment)."""
+    folder = Path(folder) if folder else experiments_dir()
+    rows = {}
+    for name in EXPERIMENTS:
+        path = folder / name / "metrics.json"
+        if path.is_file():
+            m = json.loads(path.read_text())
+            rows[name] = {**{k: m.get(k) for k in METRICS + ["ccc_mean"]},
+                          "profile": m.get("profile"), "data_source": m.get("data_source"),
+                          "epoch_chosen": m.get("epoch_chosen"), "n_test_frames": m.get("n_test_frames"),
+                          "wall_seconds": m.get("wall_seconds"), "n_params": m.get("n_params"),
+                          "initialisation": (m.get("initialisation") or {}).get("used")}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("experiment")
+
+
+def label(frame: pd.DataFrame, recorded: str | None = None) -> str:
+    """'ours (synthetic, tiny)': which data and profile a column of ours came from."""
+    if frame.empty:
+        return "ours (not run)"
+    data = "/".join(sorted(set(frame["data_source"].dropna())))
+    profile = "/".join(sorted(set(frame["profile"].dropna())))
+    return f"ours ({data}, {profile}{', recorded run ' + recorded if recorded else ''})"
+
+
+def rows_of(table: int) -> dict[str, str]:
+    """Paper row label -> the experiment reproducing it, for Table ``table``."""
+    out = {}
+    for name, exp in EXPERIMENTS.items():
+        for entry in exp.tables:
+            t, _, row = entry.partition(":")
+            if t == str(table):
+                out[row] = name
+    return out
+
+
+def side_by_side(table: int | str, ours: pd.DataFrame | None = None,
+                 recorded: dict[str, pd.DataFrame] | None = None,
+                 metrics=METRICS) -> pd.DataFrame:
+    """Table ``table`` with the paper's numbers and ours, one column group per source.
+
+    ``ours``: :func:`scores` of this build (default: ``experiments/``); ``recorded``: name ->
+    scores of recorded runs. Cells without a figure are NaN (e.g. MSE in Table 14).
+    """
+    from .paper import scores as paper_scores
+
+    ours = scores() if ours is None else ours
+    mapping = rows_of(table)
+    if isinstance(table, int):
+        paper = paper_scores(table)
+    else:  # an ablation of Sect. 4.2 without a paper table ("loss", "oversampling")
+        paper = pd.DataFrame(index=pd.Index(list(mapping), name="row"), columns=metrics, dtype=float)
+    blocks = {"paper": paper.reindex(columns=metrics)}
+    sources = [(label(ours), ours)] + [(label(s, n), s) for n, s in (recorded or {}).items()]
+    for name, frame in sources:
+        blocks[name] = pd.DataFrame(
+            [frame.loc[mapping[r], metrics] if r in mapping and mapping[r] in frame.index
+             else pd.Series(index=metrics, dtype=float) for r in paper.index],
+            index=paper.index).astype(float)
+    out = pd.concat(blocks, axis=1)
+    out.insert(0, ("", "experiment"), [mapping.get(r, "") for r in paper.index])
+    return out.dropna(axis=1, how="all")
+
+
+# --------------------------------------------------------------------------------------------
+# Recorded runs
+
+
+def _git(*args) -> str:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                              cwd=repo_root()).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def record(out, folder=None, note: str = "") -> Path:
+    """Write a recorded run of ``folder`` (default ``experiments/``) to ``out``."""
+    out = Path(out)
+    folder = Path(folder) if folder else experiments_dir()
+    table = scores(folder)
+    if table.empty:
+        raise FileNotFoundError(f"{folder}: no evaluated experiment (metrics.json) to record")
+    verdicts = C.verdicts(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "scores.csv.tmp")
+    os.replace(out / "scores.csv.tmp", out / "scores.csv")
+    (out / "verdicts.json.tmp").write_text(json.dumps(verdicts, indent=1) + "\n")
+    os.replace(out / "verdicts.json.tmp", out / "verdicts.json")
+    run = {"profile": sorted(set(table["profile"].dropna())),
+           "data_source": sorted(set(table["data_source"].dropna())),
+           "commit": _git("rev-parse", "HEAD"), "dirty": bool(_git("status", "--porcelain")),
+           "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+           "python": sys.version.split()[0], "training_seconds": float(table["wall_seconds"].sum()),
+           "note": note}
+    (out / "run.json").write_text(json.dumps(run, indent=1) + "\n")
+    return out
+
+
+def recorded(name: str, root: Path | None = None) -> tuple[pd.DataFrame, list[dict], dict] | None:
+    """(scores, verdicts, run info) of the recorded run ``results/<name>``, or None."""
+    folder = (root or repo_root()) / "results" / name
+    if not (folder / "scores.csv").is_file():
+        return None
+    table = pd.read_csv(folder / "scores.csv", index_col="experiment")
+    return (table, json.loads((folder / "verdicts.json").read_text()),
+            json.loads((folder / "run.json").read_text()))
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m affwild_lib.results",
+                                     description="Record the current experiments/ as a run under results/.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("record", help="write scores, verdicts and run.json to OUT")
+    rec.add_argument("out")
+    rec.add_argument("--experiments", help="experiments folder (default experiments/)")
+    rec.add_argument("--note", default="", help="how the run was made, in words")
+    args = parser.parse_args(argv)
+    print(record(args.out, args.experiments, args.note))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+def long_ccc(side: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`side_by_side` table in long form for :func:`affwild_lib.plots.ccc_bars`."""
+    rows = []
+    for (source, metric) in side.columns:
+        if metric in ("ccc_valence", "ccc_arousal"):
+            for row, value in side[(source, metric)].items():
+                if pd.notna(value):
+                    rows.append({"row": row, "source": source,
+                                 "dimension": metric.removeprefix("ccc_"), "ccc": value})
+    return pd.DataFrame(rows)
+
+
+def styled(side: pd.DataFrame, caption: str = ""):
+    """A side-by-side table for display: three decimals, a dash where there is no figure."""
+    numeric = [c for c in side.columns if c[1] != "experiment"]
+    return (side.style.format("{:.3f}", subset=numeric, na_rep="–")
+            .set_caption(caption))

@@ -1,0 +1,144 @@
+"""Claim verdicts (affwild_lib.claims) and the side-by-side tables (affwild_lib.results)."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from affwild_lib import claims as C
+from affwild_lib import results as R
+from affwild_lib.experiments import EXPERIMENTS, by_table
+from affwild_lib.metrics import ccc
+
+
+def test_every_claim_names_known_experiments():
+    for claim in C.CLAIMS:
+        assert claim.pairs and claim.expectation
+        for better, worse in claim.pairs:
+            assert better in EXPERIMENTS and worse in EXPERIMENTS and better != worse
+
+
+def test_blocks_never_cross_a_video():
+    videos = np.array(["a"] * 250 + ["b"] * 30 + ["c"] * 100)
+    ids = C.blocks(videos, block=100)
+    assert list(np.bincount(ids)) == [100, 100, 50, 30, 100]
+    for b in np.unique(ids):
+        assert len(set(videos[ids == b])) == 1
+
+
+def _fake(n=3000, seed=0, noise_a=0.3, noise_b=0.9):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    labels = np.stack([np.sin(t / 50), np.cos(t / 70)], 1)
+    a = labels + noise_a * rng.standard_normal(labels.shape)
+    b = labels + noise_b * rng.standard_normal(labels.shape)
+    videos = np.repeat(["v1", "v2", "v3"], n // 3)
+    return labels, a, b, videos
+
+
+def test_paired_difference_point_estimate_is_the_pooled_ccc_difference():
+    labels, a, b, videos = _fake()
+    d = C.paired_difference(labels, a, b, videos, n_boot=200)
+    expect_a = np.mean([ccc(labels[:, i], a[:, i]) for i in range(2)])
+    expect_b = np.mean([ccc(labels[:, i], b[:, i]) for i in range(2)])
+    assert d["a"] == pytest.approx(expect_a, abs=1e-9)
+    assert d["b"] == pytest.approx(expect_b, abs=1e-9)
+    assert d["low"] <= d["difference"] <= d["high"]
+    assert d["low"] > 0  # a is clearly better
+    assert d["n_blocks"] == 30
+
+
+def test_identical_models_give_an_interval_around_zero():
+    labels, a, _, videos = _fake()
+    d = C.paired_difference(labels, a, a.copy(), videos, n_boot=200)
+    assert d["difference"] == 0 and d["low"] == 0 and d["high"] == 0
+
+
+def test_close_models_are_within_noise():
+    # two models as good as each other, with errors of their own
+    labels, a, _, videos = _fake()
+    _, b, _, _ = _fake(seed=9)
+    d = C.paired_difference(labels, a, b, videos, n_boot=500)
+    assert d["low"] < 0 < d["high"]
+
+
+def _write(folder, name, labels, pred, videos):
+    out = folder / name
+    out.mkdir(parents=True)
+    frame = pd.DataFrame({"video": videos, "frame_index": np.arange(len(videos)),
+                          "valence": labels[:, 0], "arousal": labels[:, 1],
+                          "valence_pred": pred[:, 0], "arousal_pred": pred[:, 1]})
+    frame.to_csv(out / "predictions.csv", index=False)
+    scores = {"ccc_valence": ccc(labels[:, 0], pred[:, 0]), "ccc_arousal": ccc(labels[:, 1], pred[:, 1]),
+              "mse_valence": 0.1, "mse_arousal": 0.2, "profile": "tiny", "data_source": "synthetic",
+              "epoch_chosen": 1, "n_test_frames": len(videos), "wall_seconds": 1.0, "n_params": 10,
+              "initialisation": {"used": "random"}}
+    scores["ccc_mean"] = (scores["ccc_valence"] + scores["ccc_arousal"]) / 2
+    (out / "metrics.json").write_text(json.dumps(scores))
+
+
+def test_verdicts_follow_the_rule(tmp_path):
+    labels, good, bad, videos = _fake()
+    _write(tmp_path, "cnn-vggface", labels, good, videos)
+    _write(tmp_path, "cnn-vggface-nolandmarks", labels, bad, videos)      # landmarks help: yes
+    _write(tmp_path, "cnn-vggface-mse", labels, good * 1.0, videos)         # identical: not reproduced
+    _write(tmp_path, "affwildnet", labels, bad, videos)                     # CNN-RNN worse: not reproduced
+    v = C.verdict("landmarks", tmp_path, n_boot=300)
+    assert v["verdict"] == "reproduced" and len(v["comparisons"]) == 1
+    assert C.verdict("ccc-loss", tmp_path, n_boot=300)["verdict"] == "not reproduced"
+    assert C.verdict("cnn-rnn", tmp_path, n_boot=300)["verdict"] == "not reproduced"
+    assert C.verdict("gru-lstm", tmp_path, n_boot=300)["verdict"] == "not run"
+    text = C.markdown(C.verdict("cnn-rnn", tmp_path, n_boot=300))
+    assert "not reproduced" in text and "Why we think so" in text
+    assert "Why we think so" not in C.markdown(v)
+
+
+def test_a_claim_is_only_as_strong_as_its_weakest_comparison(tmp_path):
+    labels, good, bad, videos = _fake()
+    _write(tmp_path, "cnn-vggface", labels, good, videos)
+    _write(tmp_path, "cnn-vgg16", labels, bad, videos)
+    _write(tmp_path, "cnn-resnet50", labels, good + 1e-4, videos)  # a tie: within noise
+    v = C.verdict("vggface-backbone", tmp_path, n_boot=300)
+    assert [c["verdict"] for c in v["comparisons"]][0] == "reproduced"
+    assert v["verdict"] in ("direction only", "not reproduced")
+
+
+def test_side_by_side_joins_paper_rows_to_experiments(tmp_path):
+    labels, good, bad, videos = _fake()
+    _write(tmp_path, "cnn-vggface", labels, good, videos)
+    _write(tmp_path, "cnn-vggface-nolandmarks", labels, bad, videos)
+    ours = R.scores(tmp_path)
+    side = R.side_by_side(10, ours)
+    assert ("paper", "ccc_valence") in side.columns
+    ours_label = R.label(ours)
+    assert ours_label == "ours (synthetic, tiny)"
+    assert side.loc["With Landmarks", (ours_label, "ccc_valence")] == pytest.approx(
+        ours.loc["cnn-vggface", "ccc_valence"])
+    assert side.loc["Without Landmarks", ("", "experiment")] == "cnn-vggface-nolandmarks"
+    # a table without paper figures: ours only
+    loss = R.side_by_side("loss", ours)
+    assert "paper" not in loss.columns.get_level_values(0)
+    assert set(loss.index) == {"CCC", "MSE"}
+
+
+def test_rows_of_every_table_are_experiments():
+    for table in (5, 9, 10, 11, 12, 13, 14):
+        rows = R.rows_of(table)
+        assert rows and set(rows.values()) <= {e.name for e in by_table(table)}
+
+
+def test_record_and_read_back(tmp_path, monkeypatch):
+    labels, good, bad, videos = _fake()
+    folder = tmp_path / "experiments"
+    _write(folder, "cnn-vggface", labels, good, videos)
+    _write(folder, "cnn-vggface-nolandmarks", labels, bad, videos)
+    (tmp_path / "params.yaml").write_text("profile: tiny\nprofiles: {tiny: {}}\n")
+    monkeypatch.setenv("AFFWILD_ROOT", str(tmp_path))
+    R.record(tmp_path / "results" / "run1", folder, note="test")
+    table, verdicts, run = R.recorded("run1")
+    assert list(table.index) == ["cnn-vggface", "cnn-vggface-nolandmarks"]
+    assert {v["claim"]: v["verdict"] for v in verdicts}["landmarks"] == "reproduced"
+    assert run["note"] == "test" and run["profile"] == ["tiny"]
+    assert R.recorded("absent") is None
+    with pytest.raises(FileNotFoundError):
+        R.record(tmp_path / "results" / "empty", tmp_path / "nothing")
