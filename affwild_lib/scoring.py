@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .atomic import replace_folder
 from .datasets._text import check_range, read_lines, to_floats
 from .datasets.errors import DatasetError
 from .metrics import ccc, mse
@@ -235,19 +236,10 @@ def write_layout(out_dir: str | os.PathLike, predictions: pd.DataFrame, n_frames
             for dimension in DIMENSIONS:
                 column = rows[f"{dimension}_pred"].to_numpy(np.float64)[source]
                 np.savetxt(tmp / dimension / f"{video}.txt", column, fmt="%.6f")
-        _swap(tmp, out)
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return filled
 
 
-def _swap(tmp: Path, out: Path) -> None:
-    """Rename the finished folder into place, replacing an earlier entry."""
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        out.rename(old / out.name)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)

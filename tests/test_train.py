@@ -137,8 +137,15 @@ def test_outputs_have_the_promised_fields(toy_store, tmp_path):
         assert key in metrics, key
     assert metrics["initialisation"]["used"] == "random" and metrics["initialisation"]["note"]
     assert json.loads((out / "metrics.json").read_text())["ccc_mean"] == metrics["ccc_mean"]
-    for name in ("model.keras", "history.csv", "predictions.csv", "checkpoint/state.npz"):
+    for name in ("model.keras", "history.csv", "predictions.csv", "checkpoint/state.npz",
+                 "train.json", "scores.json", "plots/fig14.csv", "plots/fig15_labels.csv",
+                 "plots/fig15_predictions.csv"):
         assert (out / name).is_file(), name
+    headline = json.loads((out / "scores.json").read_text())
+    assert headline["ccc_mean"] == metrics["ccc_mean"] and "per_video" not in headline
+    fig14 = pd.read_csv(out / "plots" / "fig14.csv", dtype={"video": str})
+    assert fig14["video"].nunique() == 1 and fig14["frame_index"].is_monotonic_increasing
+    assert len(pd.read_csv(out / "plots" / "fig15_predictions.csv")) == len(FrameStore(toy_store).table("test"))
     pred = pd.read_csv(out / "predictions.csv", dtype={"video": str})
     assert list(pred.columns) == ["video", "frame_index", "valence", "arousal",
                                   "valence_pred", "arousal_pred"]
@@ -150,6 +157,34 @@ def test_outputs_have_the_promised_fields(toy_store, tmp_path):
     again = evaluate("affwildnet", "tiny", out=out, store=str(toy_store), data_root=str(toy_store),
                      **FAST)
     assert again["ccc_mean"] == pytest.approx(metrics["ccc_mean"], abs=1e-6)
+
+
+def test_a_finished_run_trains_again_and_more_epochs_resume(toy_store, tmp_path, capsys):
+    out = tmp_path / "cnn"
+    run("cnn-vggface", toy_store, out, epochs=1, max_steps_per_epoch=2)
+    first = pd.read_csv(out / "history.csv")
+    run("cnn-vggface", toy_store, out, epochs=1, max_steps_per_epoch=2)
+    assert "training again from scratch" in capsys.readouterr().out
+    assert len(pd.read_csv(out / "history.csv")) == 1
+    run("cnn-vggface", toy_store, out, epochs=2, max_steps_per_epoch=2)  # resumes: one more
+    history = pd.read_csv(out / "history.csv")
+    assert list(history["epoch"]) == [1, 2]
+    assert history["loss"].iloc[0] == pytest.approx(first["loss"].iloc[0], rel=1e-5)
+
+
+def test_landmark_statistics_are_set_from_training_and_saved(toy_store, tmp_path):
+    import keras
+
+    out = tmp_path / "cnn"
+    run("cnn-vggface", toy_store, out, epochs=1, max_steps_per_epoch=2)
+    model = keras.saving.load_model(out / "model.keras", compile=False)
+    layer = model.get_layer("landmarks_scaling")
+    points = FrameStore(toy_store).landmarks("train").reshape(-1, 136)
+    mean = keras.ops.convert_to_numpy(layer.mean)
+    assert not np.allclose(mean, 0)
+    assert np.all((mean > points.min(0) - 1e-6) & (mean < points.max(0) + 1e-6))
+    scaled = keras.ops.convert_to_numpy(layer(points.astype("float32")))
+    assert abs(scaled.mean()) < 0.5 and 0.3 < scaled.std() < 3
 
 
 def test_resume_after_a_kill_matches_an_uninterrupted_run(toy_store, tmp_path):

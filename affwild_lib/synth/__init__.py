@@ -26,6 +26,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ..atomic import replace_folder
 from .plan import Job, plan
 from .profiles import PROFILES, Profile
 from .writers import run_job
@@ -62,7 +63,7 @@ def generate(profile: str = "tiny", out: Path | str = Path("data/synth"), seed: 
     try:
         rows = _run(jobs, tmp, workers, progress)
         summary = _index(tmp, rows, jobs, profile, seed)
-        _swap(tmp, out)
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -127,17 +128,6 @@ def _index(root: Path, rows: list[dict], jobs: list[Job], profile: str, seed: in
     (root / "synth_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (root / MARKER).write_text(_readme(summary))
     return summary
-
-
-def _swap(tmp: Path, out: Path):
-    """Move the finished release into place, replacing an earlier synthetic one."""
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        out.rename(old / out.name)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)
 
 
 def _readme(summary: dict) -> str:
