@@ -251,5 +251,5 @@ def markdown(v: dict, recorded: dict | None = None, recorded_name: str = "") -> 
         text += (f" Recorded run {recorded_name}: **{recorded['verdict']}**; mean CCC "
                  f"{figures(recorded)}.")
     if v["verdict"] != "reproduced" or (recorded is not None and recorded["verdict"] != "reproduced"):
-        text += f" *Why we think so:* {v['expectation']}"
+        text += f" *What we expected, and why:* {v['expectation']}"
     return text

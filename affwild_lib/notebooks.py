@@ -55,6 +55,9 @@ def run(notebook: Path, out: Path, profile: str | None = None, kernel: str = KER
         pm.execute_notebook(
             str(notebook), str(tmp), parameters=params, kernel_name=kernel,
             cwd=str(repo_root()), progress_bar=False, report_mode=False,
+            # C-level logs (TensorFlow's start-up lines on stderr) go to this process's
+            # stderr, the DVC log, rather than into the chapter; Python output is unaffected
+            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
         )
         os.replace(tmp, out)
     finally:
