@@ -166,3 +166,13 @@ def test_changing_one_experiment_reruns_only_it_and_what_follows(reproduced, tmp
                      and any(str(d).startswith("experiments/cnn-vgg16/") for d in stage.get("deps", [])))
     assert readers == ["notebook-04-cnn-ablations", "notebook-90-reproduction"], readers
     assert "book/executed/04_cnn_ablations.ipynb" in stages["book"]["deps"]
+
+
+def test_plots_show_renders_figs_14_and_15(reproduced):
+    data = json.loads(dvc("plots", "show", "--json").stdout)["data"]
+    for title in ("Fig. 14 valence, AffWildNet", "Fig. 14 arousal, AffWildNet",
+                  "Fig. 15 labels and predictions, AffWildNet", "Validation CCC per epoch"):
+        values = data[title][0]["content"]["data"]["values"]
+        assert len(values) > 10, title
+    fig15 = data["Fig. 15 labels and predictions, AffWildNet"][0]["content"]["data"]["values"]
+    assert {v["filename"] for v in fig15} == {"fig15_labels.csv", "fig15_predictions.csv"}
