@@ -89,7 +89,7 @@ def test_verdicts_follow_the_rule(tmp_path):
     assert C.verdict("cnn-rnn", tmp_path, n_boot=300)["verdict"] == "not reproduced"
     assert C.verdict("gru-lstm", tmp_path, n_boot=300)["verdict"] == "not run"
     text = C.markdown(C.verdict("cnn-rnn", tmp_path, n_boot=300))
-    assert "not reproduced" in text and "What we expected" in text
+    assert "not reproduced" in text and "What we expected" in text and "Why it may not show" in text
     assert "What we expected" not in C.markdown(v)
 
 
