@@ -13,7 +13,13 @@ Verdicts (the weakest comparison of a claim decides):
 ``reproduced``         every comparison goes the paper's way and its 95% interval excludes 0;
 ``direction only``     every comparison goes the paper's way, some within noise;
 ``not reproduced``     some comparison goes the other way (within noise or not);
+``not testable``       two experiments gave identical predictions: on this data they are the
+                       same network (e.g. VGG-Face and VGG-16 without pre-trained weights);
 ``not run``            an experiment's predictions are missing.
+
+With 10 or more test videos the bootstrap resamples whole videos (subjects), so the interval
+includes the spread between people; with fewer (the tiny profile has 3) it resamples blocks of
+:data:`BLOCK` frames, and the interval then covers only the spread within these few people.
 
 No threshold is tuned to a result: the interval and the rule above are all there is. Each
 claim carries ``expectation``: what we expect on the synthetic data, and why, said before
@@ -30,7 +36,9 @@ import pandas as pd
 #: Frames per bootstrap block: 100 frames, ~3 s at 30 fps, about the span of one reaction.
 BLOCK = 100
 N_BOOT = 2000
-VERDICTS = ("reproduced", "direction only", "not reproduced", "not run")
+VERDICTS = ("reproduced", "direction only", "not reproduced", "not testable", "not run")
+#: From this many test videos on, the bootstrap resamples whole videos.
+MIN_VIDEOS_FOR_VIDEO_BLOCKS = 10
 
 
 @dataclass(frozen=True)
@@ -55,14 +63,13 @@ CLAIMS: tuple[Claim, ...] = (
           "Expected to reproduce: the synthetic affect is smooth in time and the face reacts "
           "with a lag, which a recurrent layer can follow and a per-frame CNN cannot.",
           "The RNN is the thinnest part of the miniatures (8 GRU units at width 1/16) and "
-          "learns from 16-frame windows, half a second (the paper: 80 frames), shorter than a "
+          "learns from 16-frame windows, half a second (our paper profile: 80 frames), shorter than a "
           "synthetic reaction; and AffWildNet's CNN learns through the RNN in as many steps as "
           "the CNN alone gets, so a short run can leave it behind the plain CNN."),
     Claim("landmarks", "landmarks help", "Table 10",
           (("cnn-vggface", "cnn-vggface-nolandmarks"),),
           "Expected to reproduce strongly: in SynthAffWild the expression, hence the landmark "
-          "geometry, is driven by the affect itself, and a linear model on the landmarks alone "
-          "reaches a test CCC near 0.8 for valence; from pixels a miniature CNN must learn the "
+          "geometry, is driven by the affect itself; from pixels a miniature CNN must learn the "
           "same geometry from a few subjects.",
           "The landmarks are dlib's on synthetic faces; where tracking fails on a held-out "
           "subject, the network learns little from them."),
@@ -77,10 +84,11 @@ CLAIMS: tuple[Claim, ...] = (
           "the gap in the paper (0.05 CCC) is of the size of run-to-run noise here."),
     Claim("vggface-backbone", "VGG-Face beats VGG-16 and ResNet-50", "Table 9",
           (("cnn-vggface", "cnn-vgg16"), ("cnn-vggface", "cnn-resnet50")),
-          "Not expected to reproduce without pre-trained weights: the paper's gap comes from "
-          "VGG-Face's pre-training on faces. No weights are shipped, so on synthetic data every "
-          "backbone starts from random weights, and VGG-Face and VGG-16 are then the same "
-          "network: any difference between them is noise."),
+          "Not testable without pre-trained weights: the paper's gap comes from VGG-Face's "
+          "pre-training on faces. No weights are shipped, so on synthetic data every backbone "
+          "starts from random weights, and VGG-Face and VGG-16 are then the same network with "
+          "the same seed: identical predictions. Only the ResNet-50 comparison says something, "
+          "about the architectures."),
     Claim("two-layers", "two RNN layers beat one", "Table 14",
           (("cnnrnn-gru-2x100", "cnnrnn-gru-1x100"), ("affwildnet", "cnnrnn-gru-1x128"),
            ("cnnrnn-gru-2x150", "cnnrnn-gru-1x150")),
@@ -90,12 +98,14 @@ CLAIMS: tuple[Claim, ...] = (
            ("cnnrnn-gru-1x128", "cnnrnn-gru-1x100"), ("cnnrnn-gru-1x128", "cnnrnn-gru-1x150")),
           "Not expected: an optimum at 128 units is a property of the real data and full "
           "width; at width 1/16 the three sizes are 6, 8 and 9 units."),
-    Claim("ccc-loss", "the CCC loss beats MSE on CCC", "Sect. 4.2 (loss)",
+    Claim("ccc-loss", "the CCC loss beats MSE on CCC",
+          "Sect. 4.2: a design choice, no result reported",
           (("cnn-vggface", "cnn-vggface-mse"),),
           "Expected to reproduce: the CCC loss optimises the score itself, while MSE pulls "
           "predictions towards the mean and shrinks their variance, which CCC penalises.",
           "MSE can match CCC where the predictions already spread like the labels."),
-    Claim("oversampling", "quadrant oversampling helps", "Sect. 4.2 (data augmentation)",
+    Claim("oversampling", "quadrant oversampling helps",
+          "Sect. 4.2: a design choice, no result reported",
           (("cnn-vggface", "cnn-vggface-nooversampling"),),
           "The paper reports no figure for this choice. Uncertain here: the synthetic affect "
           "visits the quadrants less unevenly than the real data does."),
@@ -154,7 +164,11 @@ def paired_difference(labels: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray
     """
     labels, pred_a, pred_b = (np.asarray(a, np.float64) for a in (labels, pred_a, pred_b))
     ok = ~(np.isnan(labels).any(1) | np.isnan(pred_a).any(1) | np.isnan(pred_b).any(1))
-    ids = blocks(np.asarray(videos)[ok], block)
+    videos = np.asarray(videos)[ok]
+    n_videos = len(pd.unique(videos))
+    if block is None:  # whole videos
+        block = int(pd.Series(videos).value_counts().max())
+    ids = blocks(videos, block)
     counts = np.random.default_rng(seed).multinomial(
         ids.max() + 1, np.full(ids.max() + 1, 1 / (ids.max() + 1)), size=n_boot)
 
@@ -168,7 +182,8 @@ def paired_difference(labels: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray
     b, boot_b = mean_ccc(pred_b)
     lo, hi = np.percentile(boot_a - boot_b, [2.5, 97.5])
     return {"a": float(a), "b": float(b), "difference": float(a - b), "low": float(lo),
-            "high": float(hi), "n_frames": int(ok.sum()), "n_blocks": int(ids.max() + 1)}
+            "high": float(hi), "n_frames": int(ok.sum()), "n_blocks": int(ids.max() + 1),
+            "n_videos": int(n_videos), "identical": bool(np.array_equal(pred_a[ok], pred_b[ok]))}
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,12 +205,16 @@ def compare(experiments_dir, better: str, worse: str, **kw) -> dict | None:
         raise ValueError(f"{better} and {worse} were evaluated on different test frames")
     cols = ["valence", "arousal"]
     pred = ["valence_pred", "arousal_pred"]
+    if "block" not in kw and a["video"].nunique() >= MIN_VIDEOS_FOR_VIDEO_BLOCKS:
+        kw["block"] = None  # enough people: resample whole videos
     return {"better": better, "worse": worse,
             **paired_difference(a[cols].to_numpy(), a[pred].to_numpy(), b[pred].to_numpy(),
                                 a["video"].to_numpy(), **kw)}
 
 
 def _pair_verdict(c: dict) -> str:
+    if c.get("identical"):
+        return "not testable"
     if c["difference"] <= 0:
         return "not reproduced"
     return "reproduced" if c["low"] > 0 else "direction only"
@@ -238,11 +257,12 @@ def table(verdicts_: list[dict]) -> pd.DataFrame:
                          "better (paper)": c.get("better"), "worse (paper)": c.get("worse"),
                          "CCC better": c.get("a"), "CCC worse": c.get("b"),
                          "difference": c.get("difference"), "95% CI low": c.get("low"),
-                         "95% CI high": c.get("high")})
+                         "95% CI high": c.get("high"), "bootstrap blocks": c.get("n_blocks"),
+                         "test videos": c.get("n_videos")})
     return pd.DataFrame(rows)
 
 
-__all__ = ["BLOCK", "CLAIMS", "Claim", "N_BOOT", "VERDICTS", "blocks", "compare", "describe",
+__all__ = ["BLOCK", "CLAIMS", "Claim", "MIN_VIDEOS_FOR_VIDEO_BLOCKS", "N_BOOT", "VERDICTS", "blocks", "compare", "describe",
            "get", "paired_difference", "table", "verdict", "verdicts"]
 
 
@@ -250,9 +270,15 @@ def markdown(v: dict, recorded: dict | None = None, recorded_name: str = "") -> 
     """A bullet for a chapter: the claim, this build's verdict with its figures, a recorded
     run's verdict if given, and, where a verdict is not *reproduced*, why we think so."""
     def figures(w):
-        return "; ".join(f"`{c['better']}` {c['a']:.3f} vs `{c['worse']}` {c['b']:.3f}, "
-                         f"difference {c['difference']:+.3f} (95% CI {c['low']:+.3f} to {c['high']:+.3f})"
-                         for c in w["comparisons"]) or "experiments missing"
+        parts = []
+        for c in w["comparisons"]:
+            unit = ("whole videos" if c.get("n_blocks") == c.get("n_videos")
+                    else f"{c.get('n_blocks')} blocks of {c.get('n_videos')} videos")
+            parts.append(f"`{c['better']}` {c['a']:.3f} vs `{c['worse']}` {c['b']:.3f}, "
+                         + ("identical predictions" if c.get("identical") else
+                            f"difference {c['difference']:+.3f} (95% CI {c['low']:+.3f} to "
+                            f"{c['high']:+.3f}, resampling {unit})"))
+        return "; ".join(parts) or "experiments missing"
 
     text = (f"- **{v['statement']}** ({v['source']}). This build: **{v['verdict']}**; mean CCC "
             f"{figures(v)}.")

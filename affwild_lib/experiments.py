@@ -5,8 +5,8 @@ annotation, RNN, loss, batch size, learning rate, dropout, oversampling, initial
 sequence length). :func:`resolve` scales it to a profile of ``params.yaml``:
 
 * ``paper``: the paper's values (width 1, 96 x 96 crops, batch 80 for CNN-M and the CNN-RNNs,
-  50 for the CNNs, learning rate 1e-3, dropout 0.5, sequences of 80 frames; Sects. 4.1.1,
-  4.2.1, 4.2.1.3);
+  50 for the CNNs, learning rate 1e-3, dropout 0.5; Sects. 4.1.1, 4.2.1, 4.2.1.3), and
+  sequences of 80 frames, which is our choice: the paper gives no sequence length;
 * ``tiny``: miniatures that train in seconds on a CPU (width 1/16, 48 x 48 crops, ...).
 
 The profile's keys live under ``profiles.<profile>.train`` in ``params.yaml``; any key left out
@@ -43,8 +43,9 @@ PROFILE_DEFAULTS = {
 }
 
 #: Initialisation per conv backbone (Sect. 4.2): VGG-Face on faces, the others on ImageNet.
+#: CNN-M was pre-trained on FaceValue (Sect. 4.1.1).
 INIT_OF_BACKBONE = {"vgg_face": "vggface", "vgg16": "imagenet", "resnet50": "imagenet",
-                    "cnn_m": "imagenet"}
+                    "cnn_m": "facevalue"}
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Experiment:
     learning_rate: float = 1e-3
     dropout: float = 0.5
     oversampling: bool = True         # Sect. 4.2 quadrant oversampling
-    init: str = "vggface"             # 'random' | 'imagenet' | 'vggface'
+    init: str = "vggface"             # 'random' | 'imagenet' | 'vggface' | 'facevalue'
     seq_len: int | None = None        # frames per training sequence (RNNs only)
     epochs: int = 20
     tables: tuple[str, ...] = ()
@@ -114,7 +115,8 @@ def _cnn(name, backbone, tables, **kw) -> Experiment:
 
 
 def _cnn_rnn(name, rnn, layers, units, tables, **kw) -> Experiment:
-    """A CNN-RNN of Sect. 4.2.1.3 on VGG-Face with landmarks: batch 80, sequences of 80."""
+    """A CNN-RNN of Sect. 4.2.1.3 on VGG-Face with landmarks: batch 80 (the paper), sequences
+    of 80 frames (ours: the paper does not give the length)."""
     return Experiment(name=name, model="affwildnet", backbone="vgg_face", rnn=rnn,
                       rnn_layers=layers, rnn_units=units, batch_size=80, seq_len=80,
                       tables=tables, **kw)
@@ -122,7 +124,7 @@ def _cnn_rnn(name, rnn, layers, units, tables, **kw) -> Experiment:
 
 _ALL = [
     Experiment(name="baseline-cnnm", model="cnn_m", backbone="cnn_m", landmarks=False,
-               loss="mse", batch_size=80, dropout=0.0, oversampling=False, init="imagenet",
+               loss="mse", batch_size=80, dropout=0.0, oversampling=False, init="facevalue",
                tables=("5:CNN-M",),
                description="Challenge baseline (Sect. 4.1.1, Table 4): CNN-M, MSE, Adam 1e-3, "
                            "batch 80"),

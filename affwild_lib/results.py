@@ -1,7 +1,10 @@
 """Our reproduced tables beside the paper's (Tables 5, 9-14), and recorded runs.
 
-Our figures come from the DVC experiment outputs, ``experiments/<name>/scores.json`` (written
-by ``affwild evaluate``); the paper's from :mod:`affwild_lib.paper`. Every column of ours is
+Our figures come from the DVC experiment outputs, ``experiments/<name>/metrics.json`` (written
+by ``affwild evaluate``; ``scores.json`` holds the same headline for ``dvc metrics``); the
+paper's from :mod:`affwild_lib.paper`. An experiment run with overrides of its paper settings
+(``params.yaml`` ``experiments:``) is marked as such in every table, since its row no longer
+measures what the paper's row did. Every column of ours is
 labelled with the data and profile it came from, read from the run's own ``metrics.json``.
 
 A *recorded run* is a run on more data than ``make book`` can afford (e.g. the ``small``
@@ -26,6 +29,16 @@ from .config import repo_root
 from .experiments import EXPERIMENTS
 
 METRICS = ["ccc_valence", "ccc_arousal", "mse_valence", "mse_arousal"]
+#: The settings that define a paper row (the profile's scaling aside).
+ROW_SETTINGS = ("model", "backbone", "landmarks", "annotation", "rnn", "rnn_layers", "rnn_units",
+                "loss", "learning_rate", "dropout", "oversampling", "init")
+
+
+def changed_settings(name: str, config: dict | None) -> str:
+    """'rnn_units=100, ...': the row settings of a run that differ from the paper's."""
+    base = EXPERIMENTS[name].as_dict()
+    return ", ".join(f"{k}={config[k]}" for k in ROW_SETTINGS
+                     if config and k in config and config[k] != base[k])
 
 
 def experiments_dir(root: Path | None = None) -> Path:
@@ -44,7 +57,8 @@ def scores(folder=None) -> pd.DataFrame:
                           "profile": m.get("profile"), "data_source": m.get("data_source"),
                           "epoch_chosen": m.get("epoch_chosen"), "n_test_frames": m.get("n_test_frames"),
                           "wall_seconds": m.get("wall_seconds"), "n_params": m.get("n_params"),
-                          "initialisation": (m.get("initialisation") or {}).get("used")}
+                          "initialisation": (m.get("initialisation") or {}).get("used"),
+                          "changed": changed_settings(name, m.get("config"))}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("experiment")
 
 
@@ -92,7 +106,12 @@ def side_by_side(table: int | str, ours: pd.DataFrame | None = None,
              else pd.Series(index=metrics, dtype=float) for r in paper.index],
             index=paper.index).astype(float)
     out = pd.concat(blocks, axis=1)
-    out.insert(0, ("", "experiment"), [mapping.get(r, "") for r in paper.index])
+    def name(row):
+        exp = mapping.get(row, "")
+        changed = ours.loc[exp, "changed"] if exp in ours.index and "changed" in ours else ""
+        return f"{exp} (changed: {changed})" if isinstance(changed, str) and changed else exp
+
+    out.insert(0, ("", "experiment"), [name(r) for r in paper.index])
     return out.dropna(axis=1, how="all")
 
 

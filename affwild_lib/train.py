@@ -18,7 +18,9 @@
 
 A checkpoint that already holds every epoch is not "resumed" into doing nothing: a rerun
 (e.g. DVC rerunning the stage after a code change) trains afresh. Asking for more epochs than
-a finished run had resumes it.
+a finished run had resumes it. A checkpoint is resumed only with its ``history.csv`` and
+``model.keras`` beside it (the DVC stage keeps them: ``persist``) and only into a model with the
+same variables (their shapes, in order), so code that changed the architecture starts afresh.
 
 Model selection: a fifth of the training *subjects* is held out (``data.subject_split``); the
 epoch with the best mean validation CCC (valence, arousal) is kept, as the participants of the
@@ -171,6 +173,13 @@ def scores(labels: np.ndarray, pred: np.ndarray) -> dict:
 # Checkpoints
 
 
+def _variables_hash(model) -> str:
+    """Shapes of the model's variables in order: what a checkpoint is loaded into by index.
+    (Not their names: Keras numbers unnamed layers per process, so names change between runs.)"""
+    spec = [tuple(v.shape) for v in model.variables]
+    return hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:16]
+
+
 def _config_hash(exp: Experiment) -> str:
     config = {k: v for k, v in exp.as_dict().items() if k not in RESUMABLE_FIELDS}
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -271,12 +280,12 @@ def train(name: str, profile: str | None = None, out=None, resume: bool = True, 
     ckpt = folder / CHECKPOINT
     meta = None
     if resume:
-        meta = _resume(ckpt, model, exp)
+        meta = _resume(ckpt, model, exp, folder)
     else:
         (ckpt / STATE).unlink(missing_ok=True)
     if meta is None:
         meta = {"epoch": 0, "best_ccc": None, "best_epoch": None, "seconds": 0.0,
-                "config_hash": _config_hash(exp), "init": init, "held_out_subjects": held,
+                "config_hash": _config_hash(exp), "variables_hash": _variables_hash(model), "init": init, "held_out_subjects": held,
                 "annotators": annotators, "n_train_items": int(len(items))}
         for stale in ("history.csv", "model.keras"):
             (folder / stale).unlink(missing_ok=True)
@@ -290,7 +299,10 @@ def train(name: str, profile: str | None = None, out=None, resume: bool = True, 
         row = {"epoch": epoch + 1, "loss": float(fit.history["loss"][-1]),
                **{f"val_{k}": v for k, v in val.items()}, "seconds": time.perf_counter() - started}
         history.append(row)
-        if meta["best_ccc"] is None or val["ccc_mean"] > meta["best_ccc"]:
+        improved = np.isfinite(val["ccc_mean"]) and (meta["best_ccc"] is None
+                                                     or not np.isfinite(meta["best_ccc"])
+                                                     or val["ccc_mean"] > meta["best_ccc"])
+        if improved or not (folder / "model.keras").is_file():  # always keep some model
             meta.update(best_ccc=val["ccc_mean"], best_epoch=epoch + 1)
             _atomic(folder / "model.keras", lambda p: model.save(p))
         _write_csv(folder / "history.csv", pd.DataFrame(history))
@@ -312,7 +324,7 @@ def _rng_state():
     return [state[0], state[1].tolist(), *state[2:]]
 
 
-def _resume(ckpt: Path, model, exp: Experiment) -> dict | None:
+def _resume(ckpt: Path, model, exp: Experiment, folder: Path) -> dict | None:
     path = ckpt / STATE
     if not path.is_file():
         return None
@@ -320,6 +332,12 @@ def _resume(ckpt: Path, model, exp: Experiment) -> dict | None:
         stored = json.loads(str(archive["meta"]))
     if stored.get("config_hash") != _config_hash(exp):
         warnings.warn(f"{ckpt}: made with other settings; training from scratch")
+        return None
+    if stored.get("variables_hash") != _variables_hash(model):
+        warnings.warn(f"{ckpt}: made for another architecture (the code changed); training from scratch")
+        return None
+    if not ((folder / "history.csv").is_file() and (folder / "model.keras").is_file()):
+        warnings.warn(f"{ckpt}: its history.csv or model.keras is gone; training from scratch")
         return None
     if stored.get("epoch", 0) >= exp.epochs:
         print(f"{ckpt}: a finished run of {stored['epoch']} epochs; training again from scratch")
@@ -357,7 +375,9 @@ def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> di
     history = pd.read_csv(folder / "history.csv")
     record = folder / TRAIN_RECORD
     meta = json.loads(record.read_text()) if record.is_file() else {}
-    best = history.loc[history["val_ccc_mean"].idxmax()]
+    chosen = meta.get("epoch_chosen")  # train.json: the epoch model.keras holds
+    best = (history.loc[history["epoch"] == chosen].iloc[0] if chosen in set(history["epoch"])
+            else history.loc[history["val_ccc_mean"].idxmax()])
     per_video = {str(v): {**scores(labels[idx], pred[idx]), "n_frames": int(len(idx))}
                  for v, idx in table.groupby("video", sort=False).indices.items()}
     test = scores(labels, pred)

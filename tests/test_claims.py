@@ -51,7 +51,27 @@ def test_paired_difference_point_estimate_is_the_pooled_ccc_difference():
 def test_identical_models_give_an_interval_around_zero():
     labels, a, _, videos = _fake()
     d = C.paired_difference(labels, a, a.copy(), videos, n_boot=200)
-    assert d["difference"] == 0 and d["low"] == 0 and d["high"] == 0
+    assert d["difference"] == 0 and d["low"] == 0 and d["high"] == 0 and d["identical"]
+
+
+def test_moment_bootstrap_equals_an_explicit_resample():
+    """The bootstrap sums per-block moments; that must equal the CCC of the resampled frames."""
+    labels, a, _, videos = _fake(n=900)
+    ids = C.blocks(videos, 100)
+    counts = np.random.default_rng(1).multinomial(ids.max() + 1, np.full(ids.max() + 1, 1 / (ids.max() + 1)))
+    frames = np.concatenate([np.flatnonzero(ids == b) for b, k in enumerate(counts) for _ in range(k)])
+    moments = C._moments(ids, labels[:, 0], a[:, 0])
+    assert C._ccc_from_moments(counts @ moments) == pytest.approx(ccc(labels[frames, 0], a[frames, 0]), abs=1e-10)
+
+
+def test_whole_videos_are_resampled_when_there_are_enough(tmp_path):
+    rng = np.random.default_rng(0)
+    videos = np.repeat([f"v{i:02d}" for i in range(12)], 50)
+    labels = rng.standard_normal((600, 2))
+    _write(tmp_path, "cnn-vggface", labels, labels + 0.3 * rng.standard_normal((600, 2)), videos)
+    _write(tmp_path, "cnn-vggface-mse", labels, labels + 0.9 * rng.standard_normal((600, 2)), videos)
+    c = C.compare(tmp_path, "cnn-vggface", "cnn-vggface-mse", n_boot=200)
+    assert c["n_blocks"] == c["n_videos"] == 12
 
 
 def test_close_models_are_within_noise():
@@ -81,11 +101,11 @@ def test_verdicts_follow_the_rule(tmp_path):
     labels, good, bad, videos = _fake()
     _write(tmp_path, "cnn-vggface", labels, good, videos)
     _write(tmp_path, "cnn-vggface-nolandmarks", labels, bad, videos)      # landmarks help: yes
-    _write(tmp_path, "cnn-vggface-mse", labels, good * 1.0, videos)         # identical: not reproduced
+    _write(tmp_path, "cnn-vggface-mse", labels, good * 1.0, videos)         # identical: not testable
     _write(tmp_path, "affwildnet", labels, bad, videos)                     # CNN-RNN worse: not reproduced
     v = C.verdict("landmarks", tmp_path, n_boot=300)
     assert v["verdict"] == "reproduced" and len(v["comparisons"]) == 1
-    assert C.verdict("ccc-loss", tmp_path, n_boot=300)["verdict"] == "not reproduced"
+    assert C.verdict("ccc-loss", tmp_path, n_boot=300)["verdict"] == "not testable"
     assert C.verdict("cnn-rnn", tmp_path, n_boot=300)["verdict"] == "not reproduced"
     assert C.verdict("gru-lstm", tmp_path, n_boot=300)["verdict"] == "not run"
     text = C.markdown(C.verdict("cnn-rnn", tmp_path, n_boot=300))
@@ -115,6 +135,12 @@ def test_side_by_side_joins_paper_rows_to_experiments(tmp_path):
     assert side.loc["With Landmarks", (ours_label, "ccc_valence")] == pytest.approx(
         ours.loc["cnn-vggface", "ccc_valence"])
     assert side.loc["Without Landmarks", ("", "experiment")] == "cnn-vggface-nolandmarks"
+    # a run with overrides of its paper settings is marked
+    config = json.loads((tmp_path / "cnn-vggface" / "metrics.json").read_text())
+    config["config"] = {**EXPERIMENTS["cnn-vggface"].as_dict(), "learning_rate": 0.0005}
+    (tmp_path / "cnn-vggface" / "metrics.json").write_text(json.dumps(config))
+    marked = R.side_by_side(10, R.scores(tmp_path))
+    assert marked.loc["With Landmarks", ("", "experiment")] == "cnn-vggface (changed: learning_rate=0.0005)"
     # a table without paper figures: ours only
     loss = R.side_by_side("loss", ours)
     assert "paper" not in loss.columns.get_level_values(0)

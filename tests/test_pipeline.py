@@ -160,7 +160,7 @@ def test_changing_one_experiment_reruns_only_it_and_what_follows(reproduced, tmp
     finally:
         params.write_text(original)
     ran = sorted(line.split("'")[1] for line in dry.splitlines() if line.startswith("Running stage"))
-    assert ran == ["evaluate@cnn-vgg16", "train@cnn-vgg16"], ran
+    assert ran == ["evaluate@cnn-vgg16", "train-cnn@cnn-vgg16"], ran
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     readers = sorted(name for name, stage in stages.items() if "foreach" not in stage
                      and any(str(d).startswith("experiments/cnn-vgg16/") for d in stage.get("deps", [])))
@@ -176,3 +176,32 @@ def test_plots_show_renders_figs_14_and_15(reproduced):
         assert len(values) > 10, title
     fig15 = data["Fig. 15 labels and predictions, AffWildNet"][0]["content"]["data"]["values"]
     assert {v["filename"] for v in fig15} == {"fig15_labels.csv", "fig15_predictions.csv"}
+
+
+@pytest.mark.parametrize("stem,tables,claim_keys", [
+    ("03_challenge_baseline", [5], []),
+    ("04_cnn_ablations", [9, 10, 11, "loss", "oversampling"],
+     ["vggface-backbone", "landmarks", "mean-annotators", "ccc-loss", "oversampling"]),
+    ("05_affwildnet", [12, 13, 14], ["gru-lstm", "cnn-rnn", "beats-baseline", "two-layers", "128-units"]),
+    ("90_reproduction", [5, 9, 10, 11, 12, 13, 14], [c.key for c in __import__("affwild_lib.claims").claims.CLAIMS]),
+])
+def test_each_chapter_depends_on_every_experiment_it_shows(stem, tables, claim_keys):
+    """The chapters read experiments' outputs: each one they show (tables) or judge (claims)
+    must be a DVC dependency, or a retrained experiment would leave the chapter stale."""
+    import yaml
+
+    from affwild_lib import claims, results
+
+    deps = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][
+        f"notebook-{stem.replace('_', '-')}"]["deps"]
+    shown = set()
+    for table in tables:
+        shown |= set(results.rows_of(table).values())
+    for key in claim_keys:
+        shown |= set(claims.get(key).experiments)
+    for name in shown:
+        for output in ("metrics.json", "predictions.csv"):
+            assert f"experiments/{name}/{output}" in deps, f"{stem} does not depend on {name}/{output}"
+    source = (ROOT / "notebooks" / f"{stem}.ipynb").read_text()
+    for key in claim_keys if stem != "90_reproduction" else []:
+        assert f'verdict_md(\\"{key}\\")' in source, f"{stem} does not show claim {key}"

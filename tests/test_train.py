@@ -172,6 +172,23 @@ def test_a_finished_run_trains_again_and_more_epochs_resume(toy_store, tmp_path,
     assert history["loss"].iloc[0] == pytest.approx(first["loss"].iloc[0], rel=1e-5)
 
 
+def test_a_checkpoint_without_its_history_starts_afresh(toy_store, tmp_path):
+    """What DVC leaves when it removes a stage's outputs before a rerun: no crash, a fresh run."""
+    class Killed(Exception):
+        pass
+
+    def kill(epoch, row):
+        raise Killed
+
+    out = tmp_path / "cnn"
+    with pytest.raises(Killed):
+        run("cnn-vggface", toy_store, out, epochs=2, max_steps_per_epoch=2, on_epoch_end=kill)
+    (out / "history.csv").unlink()
+    with pytest.warns(UserWarning, match="is gone"):
+        run("cnn-vggface", toy_store, out, epochs=2, max_steps_per_epoch=2)
+    assert list(pd.read_csv(out / "history.csv")["epoch"]) == [1, 2]
+
+
 def test_landmark_statistics_are_set_from_training_and_saved(toy_store, tmp_path):
     import keras
 
