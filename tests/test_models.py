@@ -98,7 +98,10 @@ def test_landmarks_add_136_inputs_to_fc1(name, fc1_units):
     k_without = without.get_layer("fc1").kernel.shape
     assert k_with[0] - k_without[0] == 68 * 2
     assert k_with[1] == k_without[1] == fc1_units
-    assert with_lm.count_params() - without.count_params() == 136 * fc1_units
+    # 136 x fc1 weights, plus LandmarkScaling's mean and scale (136 each, not trained)
+    assert with_lm.count_params() - without.count_params() == 136 * fc1_units + 2 * 136
+    scaling = with_lm.get_layer("landmarks_scaling")
+    assert not scaling.trainable_weights and len(scaling.non_trainable_weights) == 2
 
 
 # --- ResNet-50, Fig. 11 ---------------------------------------------------------------------
