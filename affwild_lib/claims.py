@@ -27,6 +27,7 @@ looking, so that a chapter can explain a claim that does not reproduce.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,7 +193,14 @@ def paired_difference(labels: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray
 
 def _predictions(experiments_dir: Path, name: str) -> pd.DataFrame | None:
     path = Path(experiments_dir) / name / "predictions.csv"
-    return pd.read_csv(path, dtype={"video": str}) if path.is_file() else None
+    return _read_predictions(str(path), path.stat().st_mtime_ns) if path.is_file() else None
+
+
+@functools.lru_cache(maxsize=32)
+def _read_predictions(path: str, mtime_ns: int) -> pd.DataFrame:
+    """One read per file version: the claims compare the same few experiments many times
+    (AffWildNet's predictions enter five claims). Callers must not modify the frame."""
+    return pd.read_csv(path, dtype={"video": str})
 
 
 def compare(experiments_dir, better: str, worse: str, **kw) -> dict | None:
