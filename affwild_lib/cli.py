@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(commands)
     _add_prepare(commands)
     _add_experiments(commands)
+    _add_transfer(commands)
     _add_score(commands)
     return parser
 
@@ -105,6 +106,39 @@ def _evaluate(args) -> int:
     from .train import evaluate
 
     print_json(_headline(evaluate(args.experiment, args.profile, out=args.out)))
+    return 0
+
+
+def _add_transfer(commands) -> None:
+    """transfer: one row of Tables 15-18 (Sect. 5), trained and evaluated."""
+    from .transfer import TRANSFERS
+
+    sub = commands.add_parser(
+        "transfer", help="train and evaluate a transfer experiment (RECOLA, AFEW-VA, EmotiW)",
+        description="Train EXP (a row of Tables 15-18) on its dataset's frame store "
+        "(data/prepared/<dataset>), from the AffWildNet of experiments/affwildnet/model.keras "
+        "where the row fine-tunes it, and evaluate it by the paper's protocol: RECOLA's test "
+        "split, AFEW-VA's 5 person-independent folds, AFEW's validation clips. Writes "
+        "experiments/EXP/ (metrics.json, scores.json, predictions.csv, history.csv, runs/). "
+        "Finished runs (folds) are kept, so an interrupted run resumes. Prints the headline as "
+        "one line of JSON last.")
+    sub.add_argument("experiment", metavar="EXP", choices=list(TRANSFERS),
+                     help="a transfer experiment: " + ", ".join(TRANSFERS))
+    sub.add_argument("--profile", help="params.yaml profile (default: the active one)")
+    sub.add_argument("--out", help="experiment folder (default experiments/EXP)")
+    sub.add_argument("--quiet", action="store_true", help="no line per epoch")
+    sub.set_defaults(func=_transfer)
+
+
+def _transfer(args) -> int:
+    from .transfer import run
+
+    def log(line):
+        if not args.quiet:
+            print(line, flush=True)
+
+    metrics = run(args.experiment, args.profile, out=args.out, log=log)
+    print_json({k: v for k, v in metrics.items() if k not in ("config", "runs", "per_run", "confusion")})
     return 0
 
 

@@ -27,8 +27,11 @@ import pandas as pd
 from . import claims as C
 from .config import repo_root
 from .experiments import EXPERIMENTS
+from .transfer import EMOTIONS, PAPER_EMOTIONS, TRANSFERS
 
 METRICS = ["ccc_valence", "ccc_arousal", "mse_valence", "mse_arousal"]
+#: Sect. 5's further columns: Pearson CC (Table 16) and accuracies (Table 18).
+TRANSFER_METRICS = ["pcc_valence", "pcc_arousal", "accuracy_total"] + [f"accuracy_{e}" for e in EMOTIONS]
 #: The settings that define a paper row (the profile's scaling aside).
 ROW_SETTINGS = ("model", "backbone", "landmarks", "annotation", "rnn", "rnn_layers", "rnn_units",
                 "loss", "learning_rate", "dropout", "oversampling", "init")
@@ -36,6 +39,8 @@ ROW_SETTINGS = ("model", "backbone", "landmarks", "annotation", "rnn", "rnn_laye
 
 def changed_settings(name: str, config: dict | None) -> str:
     """'rnn_units=100, ...': the row settings of a run that differ from the paper's."""
+    if name not in EXPERIMENTS:
+        return ""  # Sect. 5's rows have no per-experiment overrides
     base = EXPERIMENTS[name].as_dict()
     return ", ".join(f"{k}={config[k]}" for k in ROW_SETTINGS
                      if config and k in config and config[k] != base[k])
@@ -46,20 +51,27 @@ def experiments_dir(root: Path | None = None) -> Path:
 
 
 def scores(folder=None) -> pd.DataFrame:
-    """Test scores of every evaluated experiment under ``folder`` (index: experiment)."""
+    """Test scores of every evaluated experiment under ``folder`` (index: experiment), those of
+    Sect. 4 and of Sect. 5 (``dataset`` says which: empty for Aff-Wild)."""
     folder = Path(folder) if folder else experiments_dir()
     rows = {}
-    for name in EXPERIMENTS:
+    for name in [*EXPERIMENTS, *TRANSFERS]:
         path = folder / name / "metrics.json"
         if path.is_file():
             m = json.loads(path.read_text())
-            rows[name] = {**{k: m.get(k) for k in METRICS + ["ccc_mean"]},
+            rows[name] = {**{k: m.get(k) for k in METRICS + ["ccc_mean"] + TRANSFER_METRICS},
+                          "dataset": m.get("dataset", ""),
                           "profile": m.get("profile"), "data_source": m.get("data_source"),
                           "epoch_chosen": m.get("epoch_chosen"), "n_test_frames": m.get("n_test_frames"),
                           "wall_seconds": m.get("wall_seconds"), "n_params": m.get("n_params"),
-                          "initialisation": (m.get("initialisation") or {}).get("used"),
+                          "initialisation": _initialisation(m.get("initialisation")),
                           "changed": changed_settings(name, m.get("config"))}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("experiment")
+
+
+def _initialisation(value) -> str | None:
+    """Sect. 4's metrics.json says {"used": ...}; Sect. 5's the name alone."""
+    return value.get("used") if isinstance(value, dict) else value
 
 
 def label(frame: pd.DataFrame, recorded: str | None = None) -> str:
@@ -72,9 +84,10 @@ def label(frame: pd.DataFrame, recorded: str | None = None) -> str:
 
 
 def rows_of(table: int) -> dict[str, str]:
-    """Paper row label -> the experiment reproducing it, for Table ``table``."""
+    """Paper row label -> the experiment reproducing it, for Table ``table`` (``"15x"``: our
+    rows added to Table 15, which the paper does not have)."""
     out = {}
-    for name, exp in EXPERIMENTS.items():
+    for name, exp in [*EXPERIMENTS.items(), *TRANSFERS.items()]:
         for entry in exp.tables:
             t, _, row = entry.partition(":")
             if t == str(table):
@@ -96,6 +109,11 @@ def side_by_side(table: int | str, ours: pd.DataFrame | None = None,
     mapping = rows_of(table)
     if isinstance(table, int):
         paper = paper_scores(table)
+        added = rows_of(f"{table}x")  # our extra rows (Sect. 5: the prior's controls)
+        if added:
+            mapping = {**mapping, **added}
+            paper = paper.reindex(list(paper.index) + list(added))
+            paper.index.name = "row"
     else:  # an ablation of Sect. 4.2 without a paper table ("loss", "oversampling")
         paper = pd.DataFrame(index=pd.Index(list(mapping), name="row"), columns=metrics, dtype=float)
     blocks = {"paper": paper.reindex(columns=metrics)}
@@ -113,6 +131,25 @@ def side_by_side(table: int | str, ours: pd.DataFrame | None = None,
 
     out.insert(0, ("", "experiment"), [name(r) for r in paper.index])
     return out.dropna(axis=1, how="all")
+
+
+def accuracy_side_by_side(ours: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Table 18: per-class and total accuracy on the EmotiW validation clips, the paper's rows
+    and ours, one column group per source, in the paper's column order."""
+    from .paper import accuracies
+
+    ours = scores() if ours is None else ours
+    mapping = rows_of(18)
+    paper = accuracies(18)
+    columns = list(paper.columns)
+    ours_cols = {f"accuracy_{e}": PAPER_EMOTIONS.get(e, e) for e in EMOTIONS} | {"accuracy_total": "Total"}
+    mine = pd.DataFrame(
+        [ours.loc[mapping[r], list(ours_cols)].rename(ours_cols) if mapping.get(r) in ours.index
+         else pd.Series(index=columns, dtype=float) for r in paper.index],
+        index=paper.index)[columns].astype(float)
+    out = pd.concat({"paper": paper, label(ours.loc[[n for n in mapping.values() if n in ours.index]]): mine}, axis=1)
+    out.insert(0, ("", "experiment"), [mapping.get(r, "") for r in paper.index])
+    return out
 
 
 # --------------------------------------------------------------------------------------------
