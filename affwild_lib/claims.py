@@ -300,7 +300,8 @@ def describe(v: dict) -> str:
              f"(difference {c['difference']:+.3f}, 95% CI {c['low']:+.3f} to {c['high']:+.3f})"
              for c in v["comparisons"]]
     figures = "; ".join(parts) if parts else "experiments missing"
-    return f"{v['statement']} ({v['source']}): {v['verdict']}. {_metric(v).capitalize()} {figures}."
+    metric = _metric(v)
+    return f"{v['statement']} ({v['source']}): {v['verdict']}. {metric[0].upper() + metric[1:]} {figures}."
 
 
 def _metric(v: dict) -> str:

@@ -37,8 +37,10 @@ connected and recurrent layers with the usual 1e-3 (:func:`freeze_cnn`). Each ch
 which it uses.
 
 Profiles: ``params.yaml`` ``profiles.<p>.transfer`` gives epochs, steps, batch sizes, window
-length and ``finetune_lr``; width, crop size and seed are the ``train`` block's, since a
-prior must have the shape AffWildNet was trained in.
+length and stride (one value, or one per dataset: AFEW-VA's clips are often shorter than
+RECOLA's useful windows, and a clip shorter than a window gives no training window) and
+``finetune_lr``; width, crop size and seed are the ``train`` block's, since a prior must have
+the shape AffWildNet was trained in.
 """
 from __future__ import annotations
 
@@ -68,8 +70,10 @@ PRIOR = "affwildnet"
 PROFILE_DEFAULTS = {
     "tiny": dict(epochs=3, max_steps_per_epoch=15, batch=16, rnn_batch=4, seq_len=8, seq_stride=4,
                  finetune_lr=1e-4, folds=5, val_fraction=0.2),
-    "paper": dict(epochs=20, max_steps_per_epoch=None, batch=50, rnn_batch=80, seq_len=80,
-                  seq_stride=40, finetune_lr=1e-4, folds=5, val_fraction=0.2),
+    "paper": dict(epochs=20, max_steps_per_epoch=None, batch=50, rnn_batch=80,
+                  seq_len={"recola": 80, "afew-va": 10, "afew": 16},
+                  seq_stride={"recola": 40, "afew-va": 5, "afew": 8},
+                  finetune_lr=1e-4, folds=5, val_fraction=0.2),
 }
 
 
@@ -188,6 +192,9 @@ def resolve(name: str, profile: str | None = None, root: Path | None = None, **o
     profile_name, train, params = profile_settings(profile, root)
     s = dict(PROFILE_DEFAULTS.get(profile_name, PROFILE_DEFAULTS["paper"]))
     s.update(params.get("transfer") or {})
+    for key in ("seq_len", "seq_stride"):  # one value, or one per dataset
+        if isinstance(s[key], dict):
+            s[key] = s[key][base.dataset]
     batch = s["rnn_batch"] if base.is_rnn else s["batch"]
     lr = float(s["finetune_lr"]) if base.prior and base.mode == "whole" else base.learning_rate
     changes = dict(
@@ -473,9 +480,21 @@ def _validation_score(t: Transfer, store, split, rows, pred) -> float:
     return float(np.mean(clips["predicted"].to_numpy() == true.loc[clips["video"]].to_numpy()))
 
 
-def _settings_hash(t: Transfer, prior_hash: str | None) -> str:
+#: The code a finished run depends on besides its settings: a change to any of these (the
+#: reason DVC reruns the stage) must not leave old folds standing beside new ones.
+CODE = ("transfer.py", "data.py", "losses.py", "metrics.py", "store.py", "models")
+
+
+def _settings_hash(t: Transfer) -> str:
+    """What a finished run was made from: the settings, the prior's and the store's bytes, and
+    the code of :data:`CODE`."""
     config = {k: v for k, v in asdict(t).items() if k not in ("description", "tables")}
-    config["prior"] = prior_hash
+    config["prior"] = _file_hash(t.prior_path)
+    config["store"] = _file_hash(Path(t.store) / "manifest.parquet")
+    here = Path(__file__).parent
+    sources = sorted(p for name in CODE for p in ([here / name] if name.endswith(".py")
+                                                   else (here / name).rglob("*.py")))
+    config["code"] = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -485,9 +504,41 @@ def _file_hash(path: str | None) -> str | None:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def fit_run(t: Transfer, store, run: _Run, folder: Path, log=print) -> dict:
-    """Train one run, keep the epoch with the best validation score, save it, predict the test
-    rows. Writes ``folder/model.keras`` and, last, ``folder/result.json``."""
+class _Model:
+    """One compiled model per experiment, put back to its initial state for each run (fold).
+
+    Keras traces the training and prediction steps of every new model object again: about 10 s
+    per fold on a CPU at the tiny profile, more than the fold's training. Resetting the weights
+    (batch-norm statistics included) and the optimizer's state gives each fold the weights and
+    optimizer a new model would start from, without that cost (the dropout masks continue one
+    random stream across folds instead of restarting it).
+    """
+
+    def __init__(self, t: Transfer, train_points: np.ndarray):
+        import keras
+
+        self.model, self.init = build_model(t, train_points)
+        _compile(self.model, t)
+        self.model.optimizer.build(self.model.trainable_variables)
+        self.weights = self.model.get_weights()
+        self.optimizer = [keras.ops.convert_to_numpy(v.value) for v in self.model.optimizer.variables]
+
+    def fresh(self, t: Transfer, train_points: np.ndarray):
+        from .models.heads import set_landmark_statistics
+
+        self.model.set_weights(self.weights)
+        for variable, value in zip(self.model.optimizer.variables, self.optimizer):
+            variable.assign(value)
+        if not t.prior and t.landmarks:  # this fold's training frames, as a new model would
+            set_landmark_statistics(self.model, train_points)
+        return self.model
+
+
+def fit_run(t: Transfer, store, run: _Run, folder: Path, log=print, cache: dict | None = None) -> dict:
+    """Train one run, keep the epoch with the best validation score (weights kept in memory:
+    a run takes seconds to minutes, so an interrupted one is redone whole), save it as
+    ``folder/model.keras`` and return its record, test predictions included. ``cache`` keeps
+    the compiled model between the runs of one experiment (:class:`_Model`)."""
     import keras
 
     from . import data as D
@@ -495,14 +546,16 @@ def fit_run(t: Transfer, store, run: _Run, folder: Path, log=print) -> dict:
 
     keras.utils.set_random_seed(t.seed)
     labels = _labels(t, store, run.train_split)
-    points = store.landmarks(run.train_split)
+    points = store.landmarks(run.train_split)[run.train_rows]
     items = D.training_items(store, run.train_split, run.train_rows, labels if t.task == "va" else None,
                              t.seq_len if t.is_rnn else None, t.seq_stride, oversampling=False,
                              seed=t.seed)
     dataset = D.StoreBatches(store, run.train_split, items, labels, t.batch_size, t.landmarks,
                              seed=t.seed, max_steps=t.max_steps_per_epoch)
-    model, init = build_model(t, points[run.train_rows])
-    _compile(model, t)
+    cache = {} if cache is None else cache
+    if "model" not in cache:
+        cache["model"] = _Model(t, points)
+    model, init = cache["model"].fresh(t, points), cache["model"].init
     history, best, best_weights = [], None, None
     for epoch in range(t.epochs):
         started = time.perf_counter()
@@ -530,7 +583,9 @@ def fit_run(t: Transfer, store, run: _Run, folder: Path, log=print) -> dict:
 
 def run(name: str, profile: str | None = None, out=None, log=print, **overrides) -> dict:
     """Train and evaluate transfer experiment ``name``; write ``experiments/<name>/``; return
-    the metrics. Runs (folds) finished with the same settings and prior are not redone."""
+    the metrics. A run (fold) whose ``runs/<run>/result.json`` was made from the same settings,
+    prior, store and code (:func:`_settings_hash`) is kept, not redone: a stage interrupted
+    after three folds of five resumes at the fourth."""
     from .store import FrameStore
     from .train import _atomic, experiment_dir
 
@@ -541,8 +596,8 @@ def run(name: str, profile: str | None = None, out=None, log=print, **overrides)
     if store.size != t.input_size:
         raise ValueError(f"{t.store}: crops of {store.size} px, the profile's models take "
                          f"{t.input_size}; prepare it at that size")
-    key = _settings_hash(t, _file_hash(t.prior_path))
-    results = []
+    key = _settings_hash(t)
+    results, cache = [], {}
     for r in runs(t, store):
         done = folder / "runs" / r.name / "result.json"
         if done.is_file():
@@ -551,7 +606,7 @@ def run(name: str, profile: str | None = None, out=None, log=print, **overrides)
                 log(f"{t.name} {r.name}: done already, kept")
                 results.append(previous)
                 continue
-        result = fit_run(t, store, r, done.parent, log)
+        result = fit_run(t, store, r, done.parent, log, cache)
         result["settings"] = key
         _atomic(done, lambda p: p.write_text(json.dumps(result) + "\n"))
         results.append(result)

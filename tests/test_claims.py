@@ -9,13 +9,17 @@ from affwild_lib import claims as C
 from affwild_lib import results as R
 from affwild_lib.experiments import EXPERIMENTS, by_table
 from affwild_lib.metrics import ccc
+from affwild_lib.transfer import TRANSFERS
 
 
 def test_every_claim_names_known_experiments():
+    known = {**EXPERIMENTS, **TRANSFERS}
     for claim in C.CLAIMS:
         assert claim.pairs and claim.expectation
         for better, worse in claim.pairs:
-            assert better in EXPERIMENTS and worse in EXPERIMENTS and better != worse
+            assert better in known and worse in known and better != worse
+            # a claim compares on one dataset: Aff-Wild's, or one of Sect. 5's
+            assert getattr(known[better], "dataset", "affwild") == getattr(known[worse], "dataset", "affwild")
 
 
 def test_blocks_never_cross_a_video():

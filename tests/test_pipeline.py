@@ -103,6 +103,28 @@ def test_aff_wild_chapters_set_each_table_beside_ours_with_verdicts(reproduced, 
         assert page.count("<img") >= 1
 
 
+@pytest.mark.parametrize("stem,tables,claim", [("06_recola", [15], "recola-prior"),
+                                               ("07_afew_va", [16, 17], "afewva-prior"),
+                                               ("08_emotiw", [18], "emotiw-prior")])
+def test_transfer_chapters_set_each_table_beside_ours_with_verdicts(reproduced, stem, tables, claim):
+    from affwild_lib import claims, paper
+
+    page = _page(stem)
+    assert "ours (synthetic, tiny" in page, f"{stem}: our numbers are not labelled"
+    for n in tables:
+        assert paper.caption(n).split(":")[0] in page, f"{stem}: no Table {n}"
+        first = paper.accuracies(n).iloc[0, 0] if n == 18 else paper.scores(n).iloc[0, 0]
+        assert f"{first:.3f}" in page, f"{stem}: Table {n}'s paper figures missing"
+    assert "This build: <strong>" in page and claims.get(claim).statement in page
+    assert page.count("<img") >= 2, f"{stem}: figures missing"
+
+
+def test_chapter_07_folds_and_chapter_08_aggregation(reproduced):
+    assert "no subject is in two folds" in _page("07_afew_va")
+    page = _page("08_emotiw")
+    assert "Total accuracy by aggregation rule" in page and "DenseNet-121" in page  # Table 19
+
+
 def test_chapter_03_scores_with_affwild_score(reproduced):
     page = _page("03_challenge_baseline")
     assert "$ affwild score SUBMISSION GOLD" in page
@@ -136,10 +158,11 @@ def _verdicts_of(nb):
 
 def test_metrics_show_prints_every_experiment(reproduced):
     from affwild_lib.experiments import EXPERIMENTS
+    from affwild_lib.transfer import TRANSFERS
 
     shown = json.loads(dvc("metrics", "show", "--json").stdout)
     text = json.dumps(shown)
-    for name in EXPERIMENTS:
+    for name in [*EXPERIMENTS, *TRANSFERS]:
         assert f"experiments/{name}/scores.json" in text, name
     assert "ccc_mean" in text
 
@@ -183,7 +206,11 @@ def test_plots_show_renders_figs_14_and_15(reproduced):
     ("04_cnn_ablations", [9, 10, 11, "loss", "oversampling"],
      ["vggface-backbone", "landmarks", "mean-annotators", "ccc-loss", "oversampling"]),
     ("05_affwildnet", [12, 13, 14], ["gru-lstm", "cnn-rnn", "beats-baseline", "two-layers", "128-units"]),
-    ("90_reproduction", [5, 9, 10, 11, 12, 13, 14], [c.key for c in __import__("affwild_lib.claims").claims.CLAIMS]),
+    ("06_recola", [15, "15x"], ["recola-prior"]),
+    ("07_afew_va", [16, 17, "17x"], ["afewva-prior"]),
+    ("08_emotiw", [18], ["emotiw-prior"]),
+    ("90_reproduction", [5, 9, 10, 11, 12, 13, 14, 15, "15x", 16, 17, "17x", 18],
+     [c.key for c in __import__("affwild_lib.claims").claims.CLAIMS]),
 ])
 def test_each_chapter_depends_on_every_experiment_it_shows(stem, tables, claim_keys):
     """The chapters read experiments' outputs: each one they show (tables) or judge (claims)
