@@ -122,8 +122,17 @@ def _add_transfer(commands) -> None:
         "experiments/EXP/ (metrics.json, scores.json, predictions.csv, history.csv, runs/). "
         "Finished runs (folds) are kept, so an interrupted run resumes. Prints the headline as "
         "one line of JSON last.")
+    def row(entry):  # "15:ResNet-GRU" -> "Table 15: ResNet-GRU"; "15x:..." is a row we added
+        table, _, label = entry.partition(":")
+        return (f"Table {table[:-1]}, our row: {label}" if table.endswith("x")
+                else f"Table {table}: {label}")
+
+    rows = "\n".join(f"  {name:27s} {'; '.join(row(r) for r in t.tables)}"
+                     + (" (starts from AffWildNet)" if t.prior else "") for name, t in TRANSFERS.items())
+    sub.epilog = "experiments:\n" + rows
+    sub.formatter_class = argparse.RawDescriptionHelpFormatter
     sub.add_argument("experiment", metavar="EXP", choices=list(TRANSFERS),
-                     help="a transfer experiment: " + ", ".join(TRANSFERS))
+                     help="a transfer experiment, listed below")
     sub.add_argument("--profile", help="params.yaml profile (default: the active one)")
     sub.add_argument("--out", help="experiment folder (default experiments/EXP)")
     sub.add_argument("--quiet", action="store_true", help="no line per epoch")

@@ -96,3 +96,17 @@ def test_synth_into_a_file_is_one_clear_line(tmp_path):
 def test_evaluate_before_training_says_so(tmp_path):
     proc = _affwild("evaluate", "baseline-cnnm", "--out", str(tmp_path / "exp"))
     assert proc.returncode == 1 and "train the experiment first" in proc.stderr
+
+
+def test_transfer_help_lists_the_rows_and_an_unknown_one_is_refused(capsys):
+    from affwild_lib.transfer import TRANSFERS
+
+    with pytest.raises(SystemExit) as exc:
+        main(["transfer", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for name in TRANSFERS:
+        assert name in out
+    with pytest.raises(SystemExit) as exc:
+        main(["transfer", "recola-nothing"])
+    assert exc.value.code == 2 and "invalid choice" in capsys.readouterr().err
