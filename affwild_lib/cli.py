@@ -163,7 +163,10 @@ def _add_predict(commands) -> None:
         "Prints a one-line JSON summary last.")
     sub.add_argument("video", metavar="VIDEO", help="a video file (anything FFmpeg decodes)")
     sub.add_argument("--weights", help="a .keras file our training wrote (default: the pipeline's "
-                     "AffWildNet, experiments/affwildnet/model.keras, after `make book`)")
+                     "AffWildNet, experiments/affwildnet/model.keras, after `make book`), or a whole "
+                     "AffWildNet converted to our .npz layout (e.g. the authors' released weights)")
+    sub.add_argument("--size", type=int, default=96, help="crop side for .npz weights (default 96, "
+                     "the released models'); a .keras file says its own")
     sub.add_argument("--out", default="predictions", help="output folder (default: predictions/)")
     sub.add_argument("--window", type=int, help="frames per RNN window (default: the length the "
                      "weights were trained with, from their metrics.json; else 80)")
@@ -180,8 +183,11 @@ def _predict(args) -> int:
     matplotlib.use("Agg")
     from .predict import figure, predict_video, write
 
-    table, summary = predict_video(args.video, args.weights, window=args.window,
-                                   landmarks=args.landmarks, progress=not args.no_progress)
+    from .predict import load
+
+    loaded = load(args.weights, args.window, args.size)
+    table, summary = predict_video(args.video, loaded, landmarks=args.landmarks,
+                                   progress=not args.no_progress)
     stem = Path(args.video).stem
     summary.update(write(table, figure(table, title=f"{Path(args.video).name}: AffWildNet's predictions"),
                          args.out, stem))

@@ -54,8 +54,10 @@ def default_weights() -> Path:
     return repo_root() / "experiments" / "affwildnet" / "model.keras"
 
 
-def load(path: str | Path | None = None, window: int | None = None) -> Loaded:
-    """Load and check a ``.keras`` file; a clear error for anything else.
+def load(path: str | Path | None = None, window: int | None = None, size: int = 96) -> Loaded:
+    """Load and check a ``.keras`` file, or a whole AffWildNet converted to our ``.npz`` layout
+    (:mod:`affwild_lib.models.weights`: e.g. the authors' released weights, at full width and
+    ``size`` x ``size`` crops); a clear error for anything else.
 
     The window length is ``window`` if given, else the ``seq_len`` the experiment was trained
     with (its ``metrics.json`` beside the weights), else :data:`DEFAULT_WINDOW`.
@@ -69,6 +71,8 @@ def load(path: str | Path | None = None, window: int | None = None) -> Loaded:
         hint = (" (the pipeline writes it: run `make book`, or pass --weights)"
                 if path == default_weights() else "")
         raise FileNotFoundError(f"{path}: no such weights file{hint}")
+    if path.suffix == ".npz":
+        return _load_npz(path, window, size)
     try:
         model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # zip, JSON, h5: Keras raises many kinds
@@ -92,6 +96,22 @@ def load(path: str | Path | None = None, window: int | None = None) -> Loaded:
             window = (json.loads(record.read_text()).get("config") or {}).get("seq_len")
     return Loaded(model, path, int(image[-2]), recurrent, len(shapes) == 2,
                   int(window or DEFAULT_WINDOW) if recurrent else None)
+
+
+def _load_npz(path: Path, window: int | None, size: int) -> Loaded:
+    """AffWildNet of Table 8 at full width, every weighted layer set from ``path``."""
+    from .models import build, load_npz_weights
+
+    model = build("affwildnet", input_size=size, width=1.0, seq_len=None)
+    try:
+        names = load_npz_weights(model, path)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not an AffWildNet weights file we can read ({error})") from None
+    missing = [layer.name for layer in model.layers if layer.weights and layer.name not in names]
+    if missing:
+        raise ValueError(f"{path}: holds no weights for {', '.join(missing)}: only part of an "
+                         "AffWildNet (a conv part alone, e.g. VGG-Face, is no trained model)")
+    return Loaded(model, path, size, True, True, int(window or DEFAULT_WINDOW))
 
 
 def _progress(total: int | None, enabled: bool):

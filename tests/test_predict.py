@@ -135,3 +135,20 @@ def test_a_cnn_runs_frame_by_frame(tmp_path):
     build("vgg_face", input_size=SIZE, width=1 / 16).save(tmp_path / "cnn.keras")
     table, summary = predict.predict_video(carphone_path(), tmp_path / "cnn.keras", progress=False)
     assert summary["window"] is None and table.loc[table["face"], "valence"].notna().all()
+
+
+def test_converted_npz_weights_of_a_whole_affwildnet(tmp_path):
+    """The released weights, once converted to our .npz layout, are loaded into the full-size
+    AffWildNet; a file holding only a conv part is refused."""
+    from affwild_lib.models import build, save_npz_weights
+    from affwild_lib.models.weights import VGG_CONV_LAYERS
+
+    full = build("affwildnet", input_size=SIZE, width=1.0, seq_len=None)
+    save_npz_weights(full, tmp_path / "affwildnet.npz")
+    loaded = predict.load(tmp_path / "affwildnet.npz", window=4, size=SIZE)
+    assert loaded.recurrent and loaded.window == 4 and loaded.input_size == SIZE
+    np.testing.assert_array_equal(loaded.model.get_layer("gru2").get_weights()[0],
+                                  full.get_layer("gru2").get_weights()[0])
+    save_npz_weights(full, tmp_path / "conv.npz", layers=VGG_CONV_LAYERS)
+    with pytest.raises(ValueError, match="only part of an AffWildNet"):
+        predict.load(tmp_path / "conv.npz", size=SIZE)
