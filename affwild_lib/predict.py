@@ -158,14 +158,16 @@ class _Batcher:
 
 
 def predict_video(video: str | Path, weights: str | Path | None = None, window: int | None = None,
-                  landmarks: bool = False, progress: bool = True, batch: int = 4,
+                  landmarks: bool = False, progress: bool = True, batch: int = 1,
                   detect_width: int = 480, redetect_every: int = 30,
                   margin: float = faces.DEFAULT_MARGIN) -> tuple[pd.DataFrame, dict]:
     """Per-frame predictions of ``video`` and a summary.
 
     Returns one row per decoded frame: ``frame`` (0-based index), ``time_s``, ``face``,
     ``valence``, ``arousal`` (NaN without a face), the crop square ``x0, y0, side`` and, with
-    ``landmarks``, the 68 points in frame pixels (``x_0`` .. ``y_67``). ``detect_width``,
+    ``landmarks``, the 68 points in frame pixels (``x_0`` .. ``y_67``). ``batch``: windows (or,
+    for a CNN, frames) per network call; the last call is padded to that size, so one window
+    (80 frames at the paper's length) keeps the padding of a short video small. ``detect_width``,
     ``redetect_every`` and ``margin`` are the prepare stage's defaults: change them only
     together with the store the model was trained on.
     """
