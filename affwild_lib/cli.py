@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prepare(commands)
     _add_experiments(commands)
     _add_transfer(commands)
+    _add_predict(commands)
     _add_score(commands)
     return parser
 
@@ -148,6 +149,49 @@ def _transfer(args) -> int:
 
     metrics = run(args.experiment, args.profile, out=args.out, log=log)
     print_json({k: v for k, v in metrics.items() if k not in ("config", "runs", "per_run", "confusion")})
+    return 0
+
+
+def _add_predict(commands) -> None:
+    sub = commands.add_parser(
+        "predict", help="valence and arousal, frame by frame, for any video",
+        description="Decode VIDEO, find and track the largest face (dlib, as prepare does), crop it "
+        "as in training and run AffWildNet over non-overlapping windows of consecutive face frames "
+        "(as affwild evaluate does). Writes OUT/<video name>.csv (frame, time_s, face, valence, "
+        "arousal, crop square; landmarks with --landmarks) and OUT/<video name>.png (predictions "
+        "over time and the valence-arousal trajectory). A frame without a face gets no prediction. "
+        "Prints a one-line JSON summary last.")
+    sub.add_argument("video", metavar="VIDEO", help="a video file (anything FFmpeg decodes)")
+    sub.add_argument("--weights", help="a .keras file our training wrote (default: the pipeline's "
+                     "AffWildNet, experiments/affwildnet/model.keras, after `make book`), or a whole "
+                     "AffWildNet converted to our .npz layout (e.g. the authors' released weights)")
+    sub.add_argument("--size", type=int, default=96, help="crop side for .npz weights (default 96, "
+                     "the released models'); a .keras file says its own")
+    sub.add_argument("--out", default="predictions", help="output folder (default: predictions/)")
+    sub.add_argument("--window", type=int, help="frames per RNN window (default: the length the "
+                     "weights were trained with, from their metrics.json; else 80)")
+    sub.add_argument("--landmarks", action="store_true", help="add the 68 landmarks (frame pixels) to the CSV")
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub.set_defaults(func=_predict)
+
+
+def _predict(args) -> int:
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .predict import figure, predict_video, write
+
+    from .predict import load
+
+    loaded = load(args.weights, args.window, args.size)
+    table, summary = predict_video(args.video, loaded, landmarks=args.landmarks,
+                                   progress=not args.no_progress)
+    stem = Path(args.video).stem
+    summary.update(write(table, figure(table, title=f"{Path(args.video).name}: AffWildNet's predictions"),
+                         args.out, stem))
+    print_json(summary)
     return 0
 
 

