@@ -137,6 +137,21 @@ def test_chapter_09_predicts_a_real_video_and_matches_evaluate(reproduced):
     assert value < 1e-4, f"predict and evaluate differ by {value}"
 
 
+def test_predict_writes_csv_and_figure_for_a_synthetic_test_video(reproduced, tmp_path):
+    """`affwild predict` with the pipeline's own AffWildNet (the default weights)."""
+    video = sorted((ROOT / "data" / "synth" / "affwild" / "videos" / "test").iterdir())[0]
+    proc = subprocess.run([sys.executable, "-m", "affwild_lib", "predict", str(video), "--out",
+                           str(tmp_path), "--no-progress"], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["weights"].endswith("experiments/affwildnet/model.keras")
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / f"{video.stem}.csv")
+    assert len(table) == summary["frames"] and table["face"].sum() == summary["faces"] > 0
+    assert (tmp_path / f"{video.stem}.png").stat().st_size > 10_000
+
+
 def test_chapter_03_scores_with_affwild_score(reproduced):
     page = _page("03_challenge_baseline")
     assert "$ affwild score SUBMISSION GOLD" in page
