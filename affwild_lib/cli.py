@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiments(commands)
     _add_transfer(commands)
     _add_predict(commands)
+    _add_annotate(commands)
     _add_score(commands)
     return parser
 
@@ -259,6 +260,10 @@ def _add_prepare(commands) -> None:
     prep.add_argument("--landmarks", default="dlib", choices=("dlib", "truth"),
                       help="dlib's detector and 68-point predictor (default), or the synthetic "
                       "generator's true landmarks (an ablation)")
+    prep.add_argument("--annotations", metavar="DIR",
+                      help="Aff-Wild: human traces and expert choices made with `affwild annotate` "
+                      "(default: data/annotations/<collection>/<dataset> beside the release); a video "
+                      "with any there has its labels fused again from all its traces")
     prep.add_argument("--workers", type=int, help="processes (default: all CPUs)")
     prep.add_argument("--no-progress", action="store_true", help="no progress bar")
     prep.set_defaults(func=_prepare)
@@ -281,7 +286,8 @@ def _prepare(args) -> int:
         return 2
     size = args.size or settings.get("size", 96)
     print_json(prepare(args.format, path, args.out, size=size, workers=args.workers,
-                       progress=not args.no_progress, landmarks=args.landmarks))
+                       progress=not args.no_progress, landmarks=args.landmarks,
+                       annotations=args.annotations))
     return 0
 
 
@@ -289,6 +295,53 @@ def _data_check(args) -> int:
     from .datasets import check
 
     print_json(check(args.format, args.path))
+    return 0
+
+
+def _add_annotate(commands) -> None:
+    sub = commands.add_parser(
+        "annotate", help="annotate videos in the browser, and validate annotations (Sects. 3.1, 3.4)",
+        description="Start the annotation tool on this machine and print its address. In the "
+        "browser: choose valence or arousal, log in with an identifier, choose mouse and keyboard "
+        "or a joystick/gamepad, pick a video and move the slider while it plays (Sect. 3.1). Each "
+        "finished video is saved as <traces>/annotations_raw/<dimension>/<video>/<you>.csv "
+        "(time_s,value), which `affwild prepare` and chapter 02 fuse with the other annotators' "
+        "traces. <address>/validate is the experts' pass (Sect. 3.4): all traces of a video in "
+        "sync with it; keep the 2-4 that agree. Nothing under DATA_DIR is written.",
+    )
+    sub.add_argument("data_dir", metavar="DATA_DIR",
+                     help="an Aff-Wild-layout release (videos/<split>/<id>.mp4), e.g. data/synth/affwild")
+    sub.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free one)")
+    sub.add_argument("--host", default="127.0.0.1",
+                     help="address to bind (default 127.0.0.1: this machine only; the tool has no "
+                     "login password, so think twice before opening it to a network)")
+    sub.add_argument("--traces", metavar="DIR",
+                     help="where traces and expert choices go (default: "
+                     "<data>/annotations/<collection>/<dataset>, e.g. data/annotations/synth/affwild)")
+    sub.set_defaults(func=_annotate)
+
+
+def _annotate(args) -> int:
+    from .annotation_tool.server import serve
+    from .annotation_tool.traces import TraceError, traces_root
+
+    root = args.traces or traces_root(args.data_dir)
+
+    def ready(url: str, n: int) -> None:
+        print(f"affwild annotate: {n} videos of {args.data_dir}; traces go to {root}\n"
+              f"  annotate: {url}\n  validate: {url}validate\n  (Ctrl-C stops)", flush=True)
+
+    try:
+        serve(args.data_dir, root, host=args.host, port=args.port, ready=ready)
+    except TraceError as error:
+        print(f"affwild annotate: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        print(f"affwild annotate: error: cannot listen on {args.host}:{args.port} ({error.strerror}); "
+              "pass another --port", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("affwild annotate: stopped", file=sys.stderr)
     return 0
 
 

@@ -33,6 +33,7 @@ Policies:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -46,6 +47,7 @@ import pandas as pd
 
 from . import datasets, faces, store
 from .annotation import match_to_frames
+from .annotation_tool import traces
 from .datasets.record import VideoRecord
 
 STORE_VERSION = 1
@@ -56,13 +58,17 @@ LANDMARK_SOURCES = ("dlib", "truth")
 
 def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers: int | None = None,
             progress: bool = True, landmarks: str = "dlib", margin: float = faces.DEFAULT_MARGIN,
-            detect_width: int = 480, redetect_every: int = 30) -> dict:
+            detect_width: int = 480, redetect_every: int = 30,
+            annotations: str | Path | None = None) -> dict:
     """Build (or finish) the frame store ``out`` of the release of format ``fmt`` at ``path``.
 
     ``size``: crop side in pixels (96 as the released models, 224 for VGG, e.g. 48 for the tiny
     profile). ``workers``: processes (default: all CPUs; 1 runs in this process).
     ``landmarks``: ``'dlib'`` (detector + shape predictor) or ``'truth'`` (the synthetic
-    generator's true landmarks, an ablation). Returns a JSON-able summary: ``frames``
+    generator's true landmarks, an ablation). ``annotations`` (Aff-Wild only): the folder of
+    human traces and expert choices made with ``affwild annotate`` (default: the tool's
+    :func:`~affwild_lib.annotation_tool.traces.traces_root` of the release); a video with any
+    there has its labels fused again from all its traces. Returns a JSON-able summary: ``frames``
     (decoded), ``faces`` (kept), ``dropped`` (no face), ``undecodable``, ``unlabelled``,
     per-split counts, ``processed`` and ``resumed`` videos, ``seconds``.
     """
@@ -73,6 +79,10 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
     if out == root or root in out.parents:
         raise ValueError(f"{out}: the store must not be written inside the release {root}")
     records = datasets.read(fmt, root)
+    relabelled: list[dict] = []
+    if fmt == "affwild":
+        records, relabelled = traces.relabel(
+            records, root, Path(annotations) if annotations else traces.traces_root(root))
     settings = {"format": fmt, "size": int(size), "landmarks": landmarks, "margin": float(margin),
                 "detect_width": int(detect_width), "redetect_every": int(redetect_every),
                 "version": STORE_VERSION}
@@ -84,13 +94,13 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
     done: dict[tuple[str, str], dict] = {}
     todo = []
     for record in records:
-        if store.is_complete(out, record.split, record.video_id, settings):
+        if store.is_complete(out, record.split, record.video_id, _settings(record, settings, relabelled)):
             done[(record.split, record.video_id)] = _read_done(out, record)
         else:
             todo.append(record)
     resumed = len(done)
 
-    tasks = [(record, str(root), str(out), settings) for record in todo]
+    tasks = [(record, str(root), str(out), _settings(record, settings, relabelled)) for record in todo]
     bar = _progress(len(records), resumed, progress)
     try:
         if workers == 1 or len(tasks) <= 1:
@@ -111,7 +121,21 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
 
     ordered = [done[key] for key in keys]
     store.write_manifest(out, ordered)
-    return _summary(fmt, root, out, ordered, resumed, time.perf_counter() - started)
+    summary = _summary(fmt, root, out, ordered, resumed, time.perf_counter() - started)
+    if relabelled:
+        summary["relabelled"] = relabelled
+    return summary
+
+
+def _settings(record: VideoRecord, settings: dict, relabelled: list[dict]) -> dict:
+    """A video's shard settings; for labels fused again from human traces, a digest of them,
+    so that a shard made before a trace was added or changed is redone, not resumed."""
+    if not any(item["video"] == record.video_id for item in relabelled):
+        return settings
+    digest = hashlib.sha256()
+    for values in (record.frame_index, record.valence, record.arousal):
+        digest.update(np.ascontiguousarray(values).tobytes())
+    return {**settings, "labels": digest.hexdigest()[:16]}
 
 
 def prepare_video(record: VideoRecord, root: str, out: str, settings: dict) -> dict:
