@@ -115,7 +115,7 @@ def top_k_mean(matrix, k_min: int = 2, k_max: int = 4, threshold: float = 0.5):
     off = r - 2.0 * np.eye(n)  # a pair is two different annotators
     i, j = np.unravel_index(np.argmax(off), off.shape)
     chosen = [int(min(i, j)), int(max(i, j))]
-    while len(chosen) < k_max:
+    while len(chosen) < min(k_max, n):  # fewer annotators than k_max: stop when all are in
         rest = [c for c in range(n) if c not in chosen]
         score = r[np.ix_(rest, chosen)].mean(axis=1)
         best = int(np.argmax(score))

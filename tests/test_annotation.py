@@ -84,6 +84,9 @@ def test_top_k_bounds():
     # Fewer annotators than k_min: all of them.
     mean, chosen = top_k_mean(matrix[:1])
     assert chosen == [0]
+    # Three who agree, k_max 4: all three, not a search for a fourth (a lab with 3 annotators).
+    _, chosen = top_k_mean(np.stack([base + rng.normal(0, 0.01, 200) for _ in range(3)]))
+    assert sorted(chosen) == [0, 1, 2]
     with pytest.raises(ValueError):
         top_k_mean(matrix, k_min=3, k_max=2)
 

@@ -204,8 +204,11 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
 def serve(data_root: str | Path, root: str | Path | None = None, host: str = "127.0.0.1",
           port: int = 8765, ready=None) -> None:
     """Run the tool until interrupted. ``ready(url, n_videos)`` is called once it listens."""
+    import logging
+
     from werkzeug.serving import make_server
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # errors only, not every request
     hosts: set[str] = set()
     app = create_app(data_root, root, allowed_hosts=hosts)  # a bad DATA_DIR fails before binding
     server = make_server(host, port, app, threaded=True)

@@ -19,6 +19,7 @@ const S = {
 const KEY_STEP = { ArrowUp: 0.05, ArrowDown: -0.05, PageUp: 0.2, PageDown: -0.2 };
 const DEAD_ZONE = 0.05;      // a resting stick reads a little off zero
 const SKIP_SLACK_S = 0.3;    // a seek this far past the trace's end is a skip ahead
+const SAME_TIME_S = 0.001;   // media times closer than this are one time
 const DRAFT_EVERY_MS = 3000;
 
 async function api(path, body) {
@@ -102,6 +103,7 @@ async function openVideo(v) {
     if (confirm(`Resume your unfinished session of ${v.id} (annotated up to ${upTo.toFixed(1)} s)?\n` +
                 "OK resumes it; Cancel starts over.")) {
       S.times = draft.times; S.values = draft.values; S.reached = upTo;
+      S.dirty = true;
       setValue(S.values[S.values.length - 1], false);
     } else {
       await api("/api/draft/discard", { dimension: S.dimension, video: v.id, annotator: S.annotator });
@@ -127,10 +129,12 @@ function setValue(v, sampleNow = true) {
   if (sampleNow && !video.paused) sample(false);
 }
 
-// A sample at the video's current time: always when forced (play, pause), else on change only.
-function sample(force) {
-  if (!S.video || S.complete) return;
-  const t = video.currentTime;
+// A sample at the video's current time (or at ``at``): always when forced (play, pause), else on
+// change only.
+function sample(force, at) {
+  // During a seek currentTime is already the target, not a time the person watched.
+  if (!S.video || S.complete || (at === undefined && video.seeking)) return;
+  const t = at === undefined ? video.currentTime : at;
   const n = S.times.length;
   if (n && t < S.times[n - 1]) return;  // the clock never runs back while playing
   if (!force && n && S.values[n - 1] === S.value) return;
@@ -143,7 +147,8 @@ function sample(force) {
 video.addEventListener("play", () => sample(true));
 video.addEventListener("pause", () => {
   if (video.ended) return;
-  sample(true);
+  // At the last time seen playing: by now currentTime may already be a seek's target.
+  sample(true, S.reached);
   saveDraft();
 });
 video.addEventListener("ended", () => {
@@ -168,12 +173,15 @@ video.addEventListener("seeking", () => {
     return;
   }
   const n = S.times.length;
-  if (n && t < S.times[n - 1]) {
+  // A seek to where the trace stops can land a hair earlier (the media clock's rounding): not back.
+  if (n && t < S.times[n - 1] - SAME_TIME_S) {
     // Going back: what follows t will be annotated again, so it is dropped now.
     let keep = 0;
-    while (keep < n && S.times[keep] <= t) keep++;
+    while (keep < n && S.times[keep] <= t + SAME_TIME_S) keep++;
+    const first = S.values[0];
     S.times.length = keep; S.values.length = keep;
-    if (S.input === "keyboard" && keep) setValue(S.values[keep - 1], false);
+    // The slider goes back to the trace's value there (before the first sample: its first value).
+    if (S.input === "keyboard") setValue(keep ? S.values[keep - 1] : first, false);
     S.reached = t;
     S.complete = false;
     S.dirty = true;
@@ -242,17 +250,23 @@ window.addEventListener("keydown", (event) => {
   }
 });
 
-async function saveDraft() {
-  if (!S.video || !S.dirty || !S.times.length) return;
+// Drafts are sent one after the other, each with the state of its turn, so an older one can
+// never land after a newer one.
+let draftQueue = Promise.resolve();
+function saveDraft() {
   S.lastDraft = performance.now();
-  try {
-    await api("/api/draft/save", {
-      dimension: S.dimension, video: S.video.id, annotator: S.annotator,
-      times: S.times, values: S.values, position: video.currentTime,
-    });
-  } catch (error) {
-    $("player-error").textContent = `Could not keep your unfinished session: ${error.message}`;
-  }
+  draftQueue = draftQueue.then(async () => {
+    if (!S.video || !S.dirty || !S.times.length) return;
+    try {
+      await api("/api/draft/save", {
+        dimension: S.dimension, video: S.video.id, annotator: S.annotator,
+        times: S.times.slice(), values: S.values.slice(), position: S.reached,
+      });
+    } catch (error) {
+      $("player-error").textContent = `Could not keep your unfinished session: ${error.message}`;
+    }
+  });
+  return draftQueue;
 }
 window.addEventListener("beforeunload", () => { if (S.dirty && !S.complete) saveDraft(); });
 
@@ -279,7 +293,7 @@ function pollPad() {
 function tick() {
   if (!$("player").hidden && S.video) {
     if (S.input === "gamepad") pollPad();
-    if (!video.paused && !video.ended) {
+    if (!video.paused && !video.ended && !video.seeking) {
       sample(false);
       S.reached = Math.max(S.reached, video.currentTime);
       if (performance.now() - S.lastDraft > DRAFT_EVERY_MS) saveDraft();

@@ -126,6 +126,9 @@ function draw() {
   const d = Number.isFinite(video.duration) ? video.duration : (v.duration || 1);
   const x = (t) => (t / d) * W, y = (val) => ((1 - val) / 2) * H;
   g.strokeStyle = "#ccc"; g.lineWidth = 1; g.beginPath(); g.moveTo(0, y(0)); g.lineTo(W, y(0)); g.stroke();
+  g.fillStyle = "#666"; g.font = "11px sans-serif";
+  g.fillText("+1", 2, 11); g.fillText("0", 2, y(0) - 2); g.fillText("-1", 2, H - 3);
+  for (let t = 1; t < d; t += 1) { g.fillText(t % 5 ? "" : `${t} s`, x(t) + 2, H - 3); }
   names().forEach((name, i) => {
     const { times, values } = V.data.traces[name];
     g.strokeStyle = COLOURS[i % COLOURS.length];
