@@ -322,8 +322,9 @@ def _add_annotate(commands) -> None:
 
 
 def _annotate(args) -> int:
-    from .annotation_tool.server import serve
+    from .annotation_tool.server import CannotListen, serve
     from .annotation_tool.traces import TraceError, traces_root
+    from .datasets.errors import DatasetError
 
     root = args.traces or traces_root(args.data_dir)
 
@@ -333,12 +334,14 @@ def _annotate(args) -> int:
 
     try:
         serve(args.data_dir, root, host=args.host, port=args.port, ready=ready)
-    except TraceError as error:
+    except (TraceError, DatasetError) as error:
         print(f"affwild annotate: error: {error}", file=sys.stderr)
         return 2
-    except OSError as error:  # the port is taken, or the address is not this machine's
-        print(f"affwild annotate: error: cannot listen on {args.host}:{args.port} ({error.strerror}); "
-              "pass another --port", file=sys.stderr)
+    except CannotListen as error:
+        print(f"affwild annotate: error: {error}; pass another --port (or --host)", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"affwild annotate: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("affwild annotate: stopped", file=sys.stderr)

@@ -255,3 +255,50 @@ def test_validation_page_saves_the_experts_choice(server, page):
     page.wait_for_function("document.getElementById('status').textContent.startsWith('Saved')")
     saved = json.loads((server["traces"] / "annotations_validation" / "valence" / "clip.json").read_text())
     assert saved["chosen"] == ["A1", "A2"] and saved["expert"] == "expert-1"
+
+
+def test_redo_drops_the_trace_and_a_finished_unsaved_session_resumes_finished(server, page):
+    traces = server["traces"]
+    draft = traces / "annotations_drafts" / "valence" / "clip" / "student-4.json"
+    log_in(page, server["url"], "student-4")
+    open_video(page, "clip")
+    page.keyboard.press("Space")
+    play_until(page, 0.6)
+    page.keyboard.press("ArrowUp")
+    play_until(page, 1.0)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#redo")                                   # pauses, drops the draft
+    page.wait_for_function("Number(document.getElementById('status').dataset.samples) === 0")
+    page.wait_for_timeout(500)                            # any late draft would have landed by now
+    assert not draft.exists()
+
+    page.keyboard.press("Space")                          # annotate to the end, then leave unsaved
+    page.wait_for_selector("#save:not([disabled])", timeout=20_000)
+    page.click("#close")
+    page.wait_for_selector("#todo li[data-id=clip] .meta:has-text('unfinished')")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#todo li[data-id=clip]")
+    page.wait_for_selector("#save:not([disabled])")       # resumed as finished: Save, not Play
+    assert page.is_disabled("#play")
+    page.click("#save")
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('Saved')")
+    times, values = read_raw_traces(traces, "clip", "valence")["student-4"]
+    check_trace(times, values, n_min=1)
+    assert not draft.exists()
+
+
+def test_a_long_session_saves(server, page):
+    """A trace far over the 64 KiB a keepalive request may carry (an hour of joystick at 60 Hz
+    is ~200,000 samples): sent whole, checked and written."""
+    log_in(page, server["url"], "student-5")
+    open_video(page, "clip")
+    page.evaluate("""() => {
+        const n = 20000;
+        S.times = Array.from({length: n}, (_, i) => i * 3.0 / (n - 1));
+        S.values = S.times.map((t) => Math.round(Math.sin(7 * t) * 100) / 100);
+        S.reached = 3.0; S.dirty = true; finish();
+    }""")
+    page.click("#save")
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('Saved')")
+    times, values = read_raw_traces(server["traces"], "clip", "valence")["student-5"]
+    assert len(times) == 20000

@@ -156,7 +156,7 @@ def test_the_validation_view_and_an_experts_choice(client, release):
 def test_fusion_uses_the_experts_choice_over_the_automatic_one(release):
     root = tr.traces_root(release)
     frame_times = np.arange(75) / 25
-    assert not tr.needs_fusion(root, "valence", "clip")
+    assert not tr.needs_fusion(release, root, "valence", "clip")
     release_traces = read_raw_traces(release, "clip", "valence")
     labels, chosen, how = tr.fuse_video(release, root, "valence", "clip", frame_times)
     expected, expected_chosen = fuse(release_traces, frame_times)
@@ -164,7 +164,7 @@ def test_fusion_uses_the_experts_choice_over_the_automatic_one(release):
     assert how == "automatic" and chosen == expected_chosen
 
     tr.save_selection(release, root, "valence", "clip", ["A1", "A3"], "e")
-    assert tr.needs_fusion(root, "valence", "clip")
+    assert tr.needs_fusion(release, root, "valence", "clip")
     labels, chosen, how = tr.fuse_video(release, root, "valence", "clip", frame_times)
     pair, _ = fuse({k: release_traces[k] for k in ("A1", "A3")}, frame_times)
     np.testing.assert_array_equal(labels, pair)
@@ -233,3 +233,64 @@ def test_the_command_refuses_a_folder_that_is_not_a_release(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "videos: no such folder" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_taken_port_is_said_plainly(release):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "affwild_lib", "annotate", str(release), "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_bodies_and_files_get_a_400_not_a_500(client, release):
+    assert post(client, "/api/draft/save", dimension="valence", video="clip", annotator="me",
+                times=["a", None], values=[0, 0])[0] == 400
+    assert post(client, "/api/selection", dimension="valence", video="clip", expert="e",
+                chosen=[["A1"], {"x": 1}])[0] == 400
+    broken = release / "annotations_raw" / "valence" / "clip" / "A2.csv"
+    broken.write_text("time_s,value\n0.0,0.1\n0.1,oops\n")
+    status, answer = post(client, "/api/traces", dimension="valence", video="clip")
+    assert status == 400 and "A2.csv:3" in answer["error"]
+
+
+def test_an_id_differing_only_in_case_is_refused(client, release):
+    assert post(client, "/api/videos", dimension="valence", annotator="a1")[0] == 400
+    assert post(client, "/api/trace", dimension="valence", video="clip", annotator="Jane", **whole())[0] == 200
+    status, answer = post(client, "/api/trace", dimension="valence", video="clip", annotator="jane", **whole())
+    assert status == 400 and "only in case" in answer["error"]
+
+
+def test_one_trace_alone_never_replaces_a_releases_labels_and_stale_traces_are_refused(tmp_path):
+    """A release without raw traces (as the real Aff-Wild): one person's trace is not fused
+    alone; two are. A trace of another copy of the video (other length) stops prepare."""
+    from affwild_lib.datasets import affwild
+
+    release = make_release(tmp_path)
+    for vid in ("clip", "bad"):
+        for dim in ("valence", "arousal"):
+            path = release / "annotations" / "train" / dim / f"{vid}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("0.1\n" * 75)
+    import shutil
+
+    shutil.rmtree(release / "annotations_raw")
+    root = tr.traces_root(release)
+    tr.save_trace(root, "arousal", "clip", "one", *whole().values(), SECONDS)
+    assert not tr.needs_fusion(release, root, "arousal", "clip")
+    tr.save_trace(root, "arousal", "clip", "two", *whole(level=0.3).values(), SECONDS)
+    assert tr.needs_fusion(release, root, "arousal", "clip")
+    _, log = tr.relabel(affwild.read(release), release, root)
+    assert [x["chosen"] for x in log] == [["one", "two"]]
+
+    short = tr.trace_path(root, "arousal", "clip", "two")
+    short.write_text("time_s,value\n0.0,0.1\n1.0,0.2\n")
+    with pytest.raises(tr.TraceError, match="made for another copy"):
+        tr.relabel(affwild.read(release), release, root)

@@ -152,6 +152,37 @@ def test_predict_writes_csv_and_figure_for_a_synthetic_test_video(reproduced, tm
     assert (tmp_path / f"{video.stem}.png").stat().st_size > 10_000
 
 
+def test_chapter_02_shows_the_tool_and_a_trace_made_with_it(reproduced, tmp_path):
+    """The page shows the tool's screenshots; with a trace in the tool's folder (here a temporary
+    one, passed as the chapter's ``annotations`` parameter) it shows that trace fused with the
+    release's annotators (what a user sees after annotating and `make book`)."""
+    import numpy as np
+    import papermill as pm
+
+    from affwild_lib.datasets import affwild
+    from affwild_lib.notebooks import KERNEL, notebook_parameters
+
+    page = _page("02_annotation_and_preprocessing")
+    assert "affwild annotate data/synth/affwild" in page and "No trace made with the annotation tool yet" in page
+    assert page.count("<img") >= 4
+
+    release = ROOT / "data" / "synth" / "affwild"
+    video = next(r for r in affwild.read(release) if r.split == "train")
+    t = np.linspace(0, video.time_s[-1] + 0.02, 60)
+    trace = tmp_path / "annotations_raw" / "valence" / video.video_id / "student-test.csv"
+    trace.parent.mkdir(parents=True)
+    trace.write_text("time_s,value\n" + "".join(f"{a:.3f},{0.5 * np.sin(a):.4f}\n" for a in t))
+    notebook = ROOT / "notebooks" / "02_annotation_and_preprocessing.ipynb"
+    out = tmp_path / "02.ipynb"
+    pm.execute_notebook(str(notebook), str(out), kernel_name=KERNEL, cwd=str(ROOT), progress_bar=False,
+                        parameters={**notebook_parameters(notebook), "annotations": str(tmp_path)})
+    nb = json.loads(out.read_text())
+    cell = next(c for c in nb["cells"] if c.get("id") == "02-tool-4")
+    shown = json.dumps(cell["outputs"])
+    assert "student-test" in shown and video.video_id in shown and "image/png" in shown
+    assert "No trace made" not in shown
+
+
 def test_chapter_03_scores_with_affwild_score(reproduced):
     page = _page("03_challenge_baseline")
     assert "$ affwild score SUBMISSION GOLD" in page

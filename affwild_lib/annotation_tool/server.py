@@ -27,6 +27,7 @@ import numpy as np
 
 from ..annotation import annotator_correlations, fuse, match_to_frames
 from . import traces as tr
+from ..datasets.errors import DatasetError
 from .traces import TraceError
 
 STATIC = Path(__file__).with_name("static")
@@ -68,6 +69,7 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
         return response
 
     @app.errorhandler(TraceError)
+    @app.errorhandler(DatasetError)  # a malformed trace file: named with its line
     def refused(error):
         return jsonify(error=str(error)), 400
 
@@ -85,7 +87,7 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
     def annotator(args: dict, dimension: str, video_id: str | None = None) -> str:
         name = tr.check_id("annotator", args.get("annotator"))
         for vid in [video_id] if video_id else videos:
-            if name in tr.release_annotators(data_root, dimension, vid):
+            if name.lower() in tr.release_annotators(data_root, dimension, vid):
                 raise TraceError(f"{name!r} is an annotator of the release itself: "
                                  "choose another identifier")
         return name
@@ -162,7 +164,7 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
         dimension, v = tr.check_dimension(args.get("dimension")), video(args.get("video"))
         name = annotator(args, dimension, v.video_id)
         path = tr.trace_path(root, dimension, v.video_id, name)
-        with lock_for(path):
+        with lock_for(path), lock_for(tr.draft_path(root, dimension, v.video_id, name)):
             tr.save_trace(root, dimension, v.video_id, name, args.get("times"), args.get("values"),
                           v.duration_s)
         return jsonify(ok=True, path=str(path), samples=len(args["times"]))
@@ -173,7 +175,8 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
         args = body()
         dimension, v = tr.check_dimension(args.get("dimension")), video(args.get("video"))
         found = tr.all_traces(data_root, dimension, v.video_id, root)
-        result = {"traces": {k: {"times": t.tolist(), "values": x.tolist()} for k, (t, x) in found.items()},
+        result = {"video": v.video_id, "dimension": dimension,
+                  "traces": {k: {"times": t.tolist(), "values": x.tolist()} for k, (t, x) in found.items()},
                   "human": sorted(tr.read_raw_traces(root, v.video_id, dimension)),
                   "selection": tr.read_selection(root, dimension, v.video_id),
                   "automatic": None, "correlation": None}
@@ -201,6 +204,10 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
     return app
 
 
+class CannotListen(OSError):
+    """The server could not bind its address (told apart from other OSErrors for the CLI)."""
+
+
 def serve(data_root: str | Path, root: str | Path | None = None, host: str = "127.0.0.1",
           port: int = 8765, ready=None) -> None:
     """Run the tool until interrupted. ``ready(url, n_videos)`` is called once it listens."""
@@ -211,10 +218,13 @@ def serve(data_root: str | Path, root: str | Path | None = None, host: str = "12
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # errors only, not every request
     hosts: set[str] = set()
     app = create_app(data_root, root, allowed_hosts=hosts)  # a bad DATA_DIR fails before binding
-    server = make_server(host, port, app, threaded=True)
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except (OSError, SystemExit):  # taken port, foreign address (werkzeug prints why, then exits)
+        raise CannotListen(f"cannot listen on {host}:{port}") from None
     bound = server.server_port
-    if host in ("127.0.0.1", "localhost"):  # elsewhere the Host header can't be foreseen
-        hosts.update({f"127.0.0.1:{bound}", f"localhost:{bound}"})
+    if host in ("127.0.0.1", "localhost", "::1"):  # elsewhere the Host header can't be foreseen
+        hosts.update({f"127.0.0.1:{bound}", f"localhost:{bound}", f"[::1]:{bound}"})
     if ready:
         ready(f"http://{host}:{bound}/", len(app.config["VIDEOS"]))
     try:

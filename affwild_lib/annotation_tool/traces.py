@@ -94,6 +94,9 @@ def list_videos(data_root: str | Path) -> dict[str, Video]:
     found: dict[str, Video] = {}
     for split_dir in sorted(p for p in videos_dir.iterdir() if p.is_dir()):
         for video_id, path in find_videos(split_dir).items():
+            if not ANNOTATOR_ID.fullmatch(video_id):
+                raise TraceError(f"{path}: a video id (the file's name) of letters, digits, '-' or "
+                                 "'_' is needed to name its traces; rename the file")
             if video_id in found:
                 raise TraceError(f"{path}: id {video_id} is also {found[video_id].path}")
             found[video_id] = _describe(video_id, split_dir.name, path)
@@ -108,7 +111,7 @@ def _describe(video_id: str, split: str, path: Path) -> Video:
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
-            fps = float(stream.average_rate)
+            fps = float(stream.average_rate or stream.guessed_rate)
             duration = (float(container.duration) / 1e6 if container.duration
                         else probe(path).n_frames / fps)
             return Video(video_id, split, path.resolve(), duration, fps, stream.codec_context.name)
@@ -117,8 +120,10 @@ def _describe(video_id: str, split: str, path: Path) -> Video:
 
 
 def release_annotators(data_root: str | Path, dimension: str, video_id: str) -> set[str]:
-    """Annotators whose traces came with the release (a human may not take their ids)."""
-    return set(read_raw_traces(data_root, video_id, dimension))
+    """Annotators whose traces came with the release, in lower case (a human may not take their
+    ids, whatever the case: on some file systems ``Jane.csv`` and ``jane.csv`` are one file)."""
+    folder = Path(data_root) / "annotations_raw" / dimension / video_id
+    return {p.stem.lower() for p in folder.glob("*.csv")} if folder.is_dir() else set()
 
 
 # -- finished sessions ---------------------------------------------------------------------------
@@ -157,12 +162,14 @@ def check_trace(times, values, duration_s: float) -> tuple[np.ndarray, np.ndarra
         raise TraceError(f"times go back at sample {int(np.flatnonzero(np.diff(t) < 0)[0]) + 2}")
     if (np.abs(v) > 1).any():
         raise TraceError("values lie in [-1, 1]")
-    if math.isfinite(duration_s):
-        if t[0] < 0 or t[-1] > duration_s + COVERAGE_SLACK_S:
-            raise TraceError(f"times must lie inside the video (0 to {duration_s:.2f} s)")
-        if t[0] > COVERAGE_SLACK_S or t[-1] < duration_s - COVERAGE_SLACK_S:
-            raise TraceError(f"the trace covers {t[0]:.2f}-{t[-1]:.2f} s of a {duration_s:.2f} s "
-                             "video: play it to the end before saving")
+    if not math.isfinite(duration_s):
+        raise TraceError("the length of this video could not be read, so a trace of it can't be "
+                         "checked whole: re-encode it (e.g. to H.264 MP4)")
+    if t[0] < 0 or t[-1] > duration_s + COVERAGE_SLACK_S:
+        raise TraceError(f"times must lie inside the video (0 to {duration_s:.2f} s)")
+    if t[0] > COVERAGE_SLACK_S or t[-1] < duration_s - COVERAGE_SLACK_S:
+        raise TraceError(f"the trace covers {t[0]:.2f}-{t[-1]:.2f} s of a {duration_s:.2f} s "
+                         "video: play it to the end before saving")
     return t, v
 
 
@@ -187,6 +194,12 @@ def save_trace(root: Path, dimension: str, video_id: str, annotator: str, times,
     """Write a finished session as ``annotations_raw/.../<annotator>.csv``; drop its draft."""
     t, v = check_trace(times, values, duration_s)
     path = trace_path(root, dimension, video_id, annotator)
+    if path.parent.is_dir():
+        twins = [p.stem for p in path.parent.glob("*.csv")
+                 if p.stem.lower() == annotator.lower() and p.stem != annotator]
+        if twins:
+            raise TraceError(f"{twins[0]!r} has already annotated this video: identifiers differing "
+                             "only in case are one file on some systems; choose another")
     write_text_atomic(path, TRACE_HEADER + "\n" + "".join(f"{a:.3f},{b:.4f}\n" for a, b in zip(t, v)))
     draft_path(root, dimension, video_id, annotator).unlink(missing_ok=True)
     return path
@@ -200,7 +213,11 @@ def save_draft(root: Path, dimension: str, video_id: str, annotator: str, state:
     if len(times) > 1_000_000:
         raise TraceError("a draft of over a million samples is refused")
     position = state.get("position", 0.0)
-    body = {"times": [float(x) for x in times], "values": [float(x) for x in values],
+    try:
+        times, values = [float(x) for x in times], [float(x) for x in values]
+    except (TypeError, ValueError):
+        raise TraceError("a draft's times and values are numbers") from None
+    body = {"times": times, "values": values,
             "position": float(position) if isinstance(position, (int, float)) else 0.0,
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     path = draft_path(root, dimension, video_id, annotator)
@@ -248,6 +265,8 @@ def save_selection(data_root: str | Path, root: Path, dimension: str, video_id: 
                    chosen: list[str], expert: str) -> Path:
     """Record the 2-4 annotators an expert found to agree on ``video_id`` (Sect. 3.4)."""
     check_id("expert", expert)
+    if not all(isinstance(name, str) for name in chosen):
+        raise TraceError("'chosen' is a list of annotator names")
     available = all_traces(data_root, dimension, video_id, root)
     chosen = list(dict.fromkeys(chosen))
     if not K_MIN <= len(chosen) <= K_MAX:
@@ -294,12 +313,27 @@ def fuse_video(data_root: str | Path, root: Path, dimension: str, video_id: str,
     return labels, chosen, "automatic"
 
 
-def needs_fusion(root: Path, dimension: str, video_id: str) -> bool:
-    """Whether a video's released labels are out of date: a human trace or an expert's choice
-    was added under ``root``. Elsewhere the release's per-frame labels stand (for the synthetic
-    release they are this same fusion of its own traces)."""
-    return (selection_path(root, dimension, video_id).is_file()
-            or bool(read_raw_traces(root, video_id, dimension)))
+def needs_fusion(data_root: str | Path, root: Path, dimension: str, video_id: str) -> bool:
+    """Whether a video's released labels give way to a fusion of its traces: an expert chose
+    among them, or a human trace was added under ``root`` and there are at least
+    :data:`K_MIN` traces in all (one person's trace alone never replaces a release's labels:
+    the real Aff-Wild ships none of its raw traces). Elsewhere the release's per-frame labels
+    stand (for the synthetic release they are this same fusion of its own traces)."""
+    if selection_path(root, dimension, video_id).is_file():
+        return True
+    human = read_raw_traces(root, video_id, dimension)
+    return bool(human) and len(human) + len(release_annotators(data_root, dimension, video_id)) >= K_MIN
+
+
+def _check_made_for(root: Path, dims, video_id: str, duration_s: float) -> None:
+    """Refuse human traces that cannot be of this video: they stop far from its end (the
+    release was replaced, say, or the synthetic data regenerated with other settings)."""
+    for d in dims:
+        for name, (t, _) in read_raw_traces(root, video_id, d).items():
+            if abs(t[-1] - duration_s) > 1.0:
+                raise TraceError(f"{trace_path(root, d, video_id, name)}: ends at {t[-1]:.2f} s but "
+                                 f"video {video_id} lasts {duration_s:.2f} s: it was made for another "
+                                 "copy of the video; remove it (or annotate again)")
 
 
 def relabel(records: list, data_root: str | Path, root: Path) -> tuple[list, list[dict]]:
@@ -314,11 +348,12 @@ def relabel(records: list, data_root: str | Path, root: Path) -> tuple[list, lis
 
     out, log = [], []
     for record in records:
-        dims = [d for d in DIMENSIONS if needs_fusion(root, d, record.video_id)]
+        dims = [d for d in DIMENSIONS if needs_fusion(data_root, root, d, record.video_id)]
         if not dims or (not record.labelled and len(dims) < len(DIMENSIONS)):
             out.append(record)
             continue
         info = probe(record.media)
+        _check_made_for(root, dims, record.video_id, info.n_frames / info.fps)
         frame_index = (record.frame_index if record.labelled
                        else np.arange(info.n_frames, dtype=np.int64))
         times = np.arange(info.n_frames) / info.fps

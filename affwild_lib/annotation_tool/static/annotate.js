@@ -20,12 +20,16 @@ const KEY_STEP = { ArrowUp: 0.05, ArrowDown: -0.05, PageUp: 0.2, PageDown: -0.2 
 const DEAD_ZONE = 0.05;      // a resting stick reads a little off zero
 const SKIP_SLACK_S = 0.3;    // a seek this far past the trace's end is a skip ahead
 const SAME_TIME_S = 0.001;   // media times closer than this are one time
+const END_SLACK_S = 0.5;     // as the server's COVERAGE_SLACK_S: this near the end is the end
 const DRAFT_EVERY_MS = 3000;
 
-async function api(path, body) {
+// keepalive lets a request outlive the page (a draft sent as it closes), but Chromium refuses
+// keepalive bodies over 64 KiB: only small ones get it.
+async function api(path, body, keepalive = false) {
+  const text = JSON.stringify(body);
   const response = await fetch(path, {
     method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body), keepalive: true,
+    body: text, keepalive: keepalive && text.length < 60000,
   });
   let data;
   try { data = await response.json(); } catch (e) { data = {}; }
@@ -104,14 +108,19 @@ async function openVideo(v) {
                 "OK resumes it; Cancel starts over.")) {
       S.times = draft.times; S.values = draft.values; S.reached = upTo;
       S.dirty = true;
+      // A session that had reached the end and was closed unsaved: ready to save as it was.
+      if (v.duration && upTo >= v.duration - END_SLACK_S) finish();
       setValue(S.values[S.values.length - 1], false);
     } else {
       await api("/api/draft/discard", { dimension: S.dimension, video: v.id, annotator: S.annotator });
     }
   }
   video.src = `/video/${encodeURIComponent(v.id)}`;
-  video.addEventListener("loadedmetadata", () => { if (S.reached > 0) video.currentTime = S.reached; },
-                         { once: true });
+  video.addEventListener("loadedmetadata", () => {
+    // Audio the browser decodes, video it can't: no error event, only an empty picture.
+    if (!video.videoWidth) unplayable();
+    else if (S.reached > 0) video.currentTime = S.reached;
+  }, { once: true });
   status();
 }
 
@@ -146,7 +155,7 @@ function sample(force, at) {
 
 video.addEventListener("play", () => sample(true));
 video.addEventListener("pause", () => {
-  if (video.ended) return;
+  if (video.ended || !S.times.length) return;
   // At the last time seen playing: by now currentTime may already be a seek's target.
   sample(true, S.reached);
   saveDraft();
@@ -158,13 +167,17 @@ video.addEventListener("ended", () => {
   const n = S.times.length;
   if (n && end > S.times[n - 1]) { S.times.push(end); S.values.push(S.value); }
   S.reached = end;
-  S.complete = true;
   S.dirty = true;
+  finish();
+  saveDraft();
+});
+
+function finish() {
+  S.complete = true;
   $("save").disabled = false;
   $("play").disabled = true;
-  saveDraft();
   status();
-});
+}
 video.addEventListener("seeking", () => {
   const t = video.currentTime;
   if (t > S.reached + SKIP_SLACK_S) {
@@ -190,14 +203,16 @@ video.addEventListener("seeking", () => {
   }
   status();
 });
-video.addEventListener("error", () => {
+video.addEventListener("error", unplayable);
+function unplayable() {
   const v = S.video;
+  if (!v) return;
   $("player-error").textContent =
     `Your browser can't play ${v.file} (codec: ${v.codec}). Convert it to H.264 MP4 or WebM, ` +
     `e.g. ffmpeg -i ${v.file} -c:v libx264 -pix_fmt yuv420p ${v.id}.mp4, put that in place of it ` +
     "in the release, and start the tool again.";
   $("play").disabled = true;
-});
+}
 
 function togglePlay() {
   if (S.complete || $("player").hidden || $("play").disabled) return;
@@ -210,17 +225,19 @@ $("back").addEventListener("click", () => { video.currentTime = Math.max(0, vide
 $("redo").addEventListener("click", async () => {
   if (S.times.length && !confirm("Drop your trace of this video and annotate it again from the start?")) return;
   video.pause();
-  await api("/api/draft/discard", { dimension: S.dimension, video: S.video.id, annotator: S.annotator });
-  reset();
+  reset();  // first, so that a draft still queued finds nothing to send
+  const v = S.video;
+  await enqueue(() => api("/api/draft/discard", { dimension: S.dimension, video: v.id, annotator: S.annotator }));
   video.currentTime = 0;
   status();
 });
 $("save").addEventListener("click", async () => {
   $("save").disabled = true;
+  const body = { dimension: S.dimension, video: S.video.id, annotator: S.annotator,
+                 times: S.times.slice(), values: S.values.slice() };
   try {
-    const r = await api("/api/trace", {
-      dimension: S.dimension, video: S.video.id, annotator: S.annotator, times: S.times, values: S.values,
-    });
+    // After any draft still on its way, so that none lands after the trace replaced it.
+    const r = await enqueue(() => api("/api/trace", body));
     S.dirty = false;
     $("status").textContent = `Saved ${r.samples} samples to ${r.path}`;
     await loadLists();
@@ -231,7 +248,7 @@ $("save").addEventListener("click", async () => {
 });
 $("close").addEventListener("click", async () => {
   video.pause();
-  if (S.dirty && !S.complete) await saveDraft();
+  if (S.dirty) await saveDraft();  // finished but not saved is kept too, and resumes finished
   video.removeAttribute("src");
   video.load();
   S.video = null;
@@ -250,25 +267,29 @@ window.addEventListener("keydown", (event) => {
   }
 });
 
-// Drafts are sent one after the other, each with the state of its turn, so an older one can
-// never land after a newer one.
-let draftQueue = Promise.resolve();
-function saveDraft() {
+// Drafts, discards and the final save go to the server one after the other, each with the state
+// of its turn, so an older one can never land after a newer one.
+let queue = Promise.resolve();
+function enqueue(job) {
+  const run = queue.then(job);
+  queue = run.catch(() => null);
+  return run;
+}
+function saveDraft(keepalive = false) {
   S.lastDraft = performance.now();
-  draftQueue = draftQueue.then(async () => {
+  return enqueue(async () => {
     if (!S.video || !S.dirty || !S.times.length) return;
     try {
       await api("/api/draft/save", {
         dimension: S.dimension, video: S.video.id, annotator: S.annotator,
         times: S.times.slice(), values: S.values.slice(), position: S.reached,
-      });
+      }, keepalive);
     } catch (error) {
       $("player-error").textContent = `Could not keep your unfinished session: ${error.message}`;
     }
   });
-  return draftQueue;
 }
-window.addEventListener("beforeunload", () => { if (S.dirty && !S.complete) saveDraft(); });
+window.addEventListener("beforeunload", () => { if (S.dirty) saveDraft(true); });
 
 // -- the joystick (Gamepad API), polled once per animation frame --------------------------------
 window.addEventListener("gamepadconnected", (event) => { S.padIndex = event.gamepad.index; });

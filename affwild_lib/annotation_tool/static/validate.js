@@ -31,20 +31,25 @@ async function start() {
   requestAnimationFrame(tick);
 }
 
+let loads = 0;  // a reply to an earlier choice of video or dimension is dropped, not shown
+
 async function load() {
   $("error").textContent = ""; $("status").textContent = "";
   const id = $("video-id").value, dimension = $("dimension").value;
+  const mine = ++loads;
   const v = V.videos.find((x) => x.id === id);
   video.src = `/video/${encodeURIComponent(id)}`;
   video.onerror = () => {
     $("error").textContent = `Your browser can't play ${v.file} (codec: ${v.codec}); the traces are drawn all the same.`;
   };
+  let data = null;
   try {
-    V.data = await api("/api/traces", { dimension, video: id });
+    data = await api("/api/traces", { dimension, video: id });
   } catch (error) {
-    $("error").textContent = error.message;
-    V.data = null;
+    if (mine === loads) $("error").textContent = error.message;
   }
+  if (mine !== loads) return;
+  V.data = data;
   V.checked = new Set((V.data && (V.data.selection || V.data.automatic)) || []);
   legend();
   update();
@@ -101,7 +106,7 @@ function update() {
 $("save-selection").addEventListener("click", async () => {
   try {
     const r = await api("/api/selection", {
-      dimension: $("dimension").value, video: $("video-id").value,
+      dimension: V.data.dimension, video: V.data.video,
       expert: $("expert").value.trim(), chosen: [...V.checked],
     });
     $("status").textContent = `Saved to ${r.path}`;
