@@ -92,6 +92,11 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
                                  "choose another identifier")
         return name
 
+    def request_of(args: dict, person: bool = True):
+        """The dimension, video and (for a person's own files) annotator a request names."""
+        dimension, v = tr.check_dimension(args.get("dimension")), video(args.get("video"))
+        return dimension, v, annotator(args, dimension, v.video_id) if person else None
+
     def describe(v: tr.Video, **extra) -> dict:
         return {"id": v.video_id, "split": v.split, "file": v.path.name, "codec": v.codec,
                 "duration": None if v.duration_s != v.duration_s else round(v.duration_s, 3),
@@ -135,15 +140,13 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
 
     @app.post("/api/draft/load")
     def draft_load():
-        args = body()
-        dimension, v = tr.check_dimension(args.get("dimension")), video(args.get("video"))
-        return jsonify(draft=tr.load_draft(root, dimension, v.video_id, annotator(args, dimension, v.video_id)))
+        dimension, v, name = request_of(body())
+        return jsonify(draft=tr.load_draft(root, dimension, v.video_id, name))
 
     @app.post("/api/draft/save")
     def draft_save():
         args = body()
-        dimension, v = tr.check_dimension(args.get("dimension")), video(args.get("video"))
-        name = annotator(args, dimension, v.video_id)
+        dimension, v, name = request_of(args)
         with lock_for(tr.draft_path(root, dimension, v.video_id, name)):
             tr.save_draft(root, dimension, v.video_id, name, args)
         return jsonify(ok=True)
@@ -151,8 +154,7 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
     @app.post("/api/draft/discard")
     def draft_discard():
         args = body()
-        dimension, v = tr.check_dimension(args.get("dimension")), video(args.get("video"))
-        name = annotator(args, dimension, v.video_id)
+        dimension, v, name = request_of(args)
         with lock_for(tr.draft_path(root, dimension, v.video_id, name)):
             tr.draft_path(root, dimension, v.video_id, name).unlink(missing_ok=True)
         return jsonify(ok=True)
@@ -161,8 +163,7 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
     def trace_save():
         """A finished session: checked whole (:func:`~.traces.check_trace`), then written."""
         args = body()
-        dimension, v = tr.check_dimension(args.get("dimension")), video(args.get("video"))
-        name = annotator(args, dimension, v.video_id)
+        dimension, v, name = request_of(args)
         path = tr.trace_path(root, dimension, v.video_id, name)
         with lock_for(path), lock_for(tr.draft_path(root, dimension, v.video_id, name)):
             tr.save_trace(root, dimension, v.video_id, name, args.get("times"), args.get("values"),
@@ -172,8 +173,7 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
     @app.post("/api/traces")
     def all_traces():
         """Validation mode: every trace of a video, their agreement, and the choices so far."""
-        args = body()
-        dimension, v = tr.check_dimension(args.get("dimension")), video(args.get("video"))
+        dimension, v, _ = request_of(body(), person=False)
         found = tr.all_traces(data_root, dimension, v.video_id, root)
         result = {"video": v.video_id, "dimension": dimension,
                   "traces": {k: {"times": t.tolist(), "values": x.tolist()} for k, (t, x) in found.items()},
@@ -192,7 +192,7 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
     @app.post("/api/selection")
     def selection_save():
         args = body()
-        dimension, v = tr.check_dimension(args.get("dimension")), video(args.get("video"))
+        dimension, v, _ = request_of(args, person=False)
         chosen = args.get("chosen")
         if not isinstance(chosen, list):
             raise TraceError("'chosen' must be a list of annotator names")
