@@ -130,7 +130,7 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
 def _settings(record: VideoRecord, settings: dict, relabelled: list[dict]) -> dict:
     """A video's shard settings; for labels fused again from human traces, a digest of them,
     so that a shard made before a trace was added or changed is redone, not resumed."""
-    if not any(item["video"] == record.video_id for item in relabelled):
+    if not any(item["video"] == record.video_id and item["labels_changed"] for item in relabelled):
         return settings
     digest = hashlib.sha256()
     for values in (record.frame_index, record.valence, record.arousal):

@@ -294,3 +294,29 @@ def test_one_trace_alone_never_replaces_a_releases_labels_and_stale_traces_are_r
     short.write_text("time_s,value\n0.0,0.1\n1.0,0.2\n")
     with pytest.raises(tr.TraceError, match="made for another copy"):
         tr.relabel(affwild.read(release), release, root)
+
+
+def test_a_trace_the_fusion_leaves_out_changes_no_label(release):
+    """Labels written by the release as this same fusion (the synthetic one's, to 6 decimals):
+    a human trace that is not among the chosen leaves the record, and its shard, as they were."""
+    from affwild_lib.datasets import affwild
+    from affwild_lib.prepare import _settings
+
+    frame_times = np.arange(75) / 25
+    for dim in ("valence", "arousal"):
+        for vid in ("clip", "bad"):
+            path = release / "annotations" / "train" / dim / f"{vid}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            labels = (fuse(read_raw_traces(release, "clip", "valence"), frame_times)[0]
+                      if (vid, dim) == ("clip", "valence") else np.zeros(75))
+            path.write_text("".join(f"{x:.6f}\n" for x in labels))
+    root = tr.traces_root(release)
+    noise = np.random.default_rng(5).uniform(-1, 1, 40)
+    tr.save_trace(root, "valence", "clip", "me", np.linspace(0, SECONDS, 40), noise, SECONDS)
+    records = affwild.read(release)
+    out, log = tr.relabel(records, release, root)
+    assert log[0]["video"] == "clip" and "me" not in log[0]["chosen"] and log[0]["labels_changed"] is False
+    assert out[records.index(next(r for r in records if r.video_id == "clip"))] is next(
+        r for r in records if r.video_id == "clip")
+    base = {"format": "affwild"}
+    assert all(_settings(r, base, log) == base for r in out)

@@ -45,6 +45,8 @@ ANNOTATOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 #: browser reports the end of playback up to a frame or two before the last frame's time.
 COVERAGE_SLACK_S = 0.5
 K_MIN, K_MAX = 2, 4  # the expert keeps the 2-4 annotations that agree (Sect. 3.4)
+#: Labels equal to the release's to within its files' rounding (6 decimals, float32) are its own.
+RELEASE_ROUNDING = 2e-6
 
 
 class TraceError(ValueError):
@@ -358,10 +360,17 @@ def relabel(records: list, data_root: str | Path, root: Path) -> tuple[list, lis
                        else np.arange(info.n_frames, dtype=np.int64))
         times = np.arange(info.n_frames) / info.fps
         labels = {d: getattr(record, d) for d in DIMENSIONS}
+        changed = not record.labelled
         for d in dims:
             fused, chosen, how = fuse_video(data_root, root, d, record.video_id, times)
-            labels[d] = fused[frame_index].astype(np.float32)
-            log.append({"video": record.video_id, "dimension": d, "chosen": chosen, "how": how})
+            fused = fused[frame_index].astype(np.float32)
+            # The same annotators chosen again give the release's own labels (to its 6 decimals):
+            # keep them, so that a trace the fusion leaves out changes nothing downstream.
+            same = labels[d] is not None and np.allclose(fused, labels[d], rtol=0, atol=RELEASE_ROUNDING)
+            if not same:
+                labels[d], changed = fused, True
+            log.append({"video": record.video_id, "dimension": d, "chosen": chosen, "how": how,
+                        "labels_changed": not same})
         out.append(dataclasses.replace(record, frame_index=frame_index,
-                                       time_s=frame_index / info.fps, **labels))
+                                       time_s=frame_index / info.fps, **labels) if changed else record)
     return out, log
