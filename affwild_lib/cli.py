@@ -322,11 +322,21 @@ def _add_annotate(commands) -> None:
 
 
 def _annotate(args) -> int:
+    import signal
+
     from .annotation_tool.server import CannotListen, serve
     from .annotation_tool.traces import TraceError, traces_root
     from .datasets.errors import DatasetError
 
     root = args.traces or traces_root(args.data_dir)
+
+    # Ctrl-C and a plain `kill` both stop the server cleanly, even where the shell that started
+    # it had SIGINT ignored (a background job inherits that, and Python then leaves it ignored).
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
 
     def ready(url: str, n: int) -> None:
         print(f"affwild annotate: {n} videos of {args.data_dir}; traces go to {root}\n"

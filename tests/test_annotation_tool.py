@@ -204,14 +204,18 @@ def test_prepare_gets_the_fusion_of_all_traces_for_an_annotated_video_only(relea
     assert _settings(changed, base, log)["labels"] != digest
 
 
-def test_the_command_prints_its_address_and_serves_until_stopped(release, tmp_path):
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_the_command_prints_its_address_and_serves_until_stopped(release, stop):
+    """Stopped by Ctrl-C's signal or a plain kill, even when started with SIGINT ignored (as a
+    background job of a shell is, which a CI runner may be)."""
     import signal
     import subprocess
     import sys
     import urllib.request
 
     process = subprocess.Popen([sys.executable, "-m", "affwild_lib", "annotate", str(release), "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         first = process.stdout.readline()
         assert "2 videos" in first and str(tr.traces_root(release)) in first
@@ -220,7 +224,7 @@ def test_the_command_prints_its_address_and_serves_until_stopped(release, tmp_pa
         with urllib.request.urlopen(url + "api/info", timeout=10) as answer:
             assert json.load(answer)["dataset"] == "affwild"
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(getattr(signal, stop))
         process.wait(timeout=20)
     assert process.returncode == 0
 
