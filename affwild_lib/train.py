@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from . import data as D
+from .engine import seed_everything
 from .experiments import Experiment, resolve
 from .losses import CCCLoss, mse_loss
 from .metrics import ccc, mse
@@ -258,8 +259,7 @@ def train(name: str, profile: str | None = None, out=None, resume: bool = True, 
     exp = resolve(name, profile, **overrides)
     folder = experiment_dir(name, out)
     folder.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(exp.seed)
-    np.random.seed(exp.seed)
+    seed_everything(exp.seed)
     store, train_rows, val_rows, held, labels, release, annotators = prepare_data(exp)
 
     scope, n_devices = distribution()

@@ -542,9 +542,10 @@ def fit_run(t: Transfer, store, run: _Run, folder: Path, log=print, cache: dict 
     import keras
 
     from . import data as D
+    from .engine import seed_everything
     from .train import _atomic
 
-    keras.utils.set_random_seed(t.seed)
+    seed_everything(t.seed)
     labels = _labels(t, store, run.train_split)
     points = store.landmarks(run.train_split)[run.train_rows]
     items = D.training_items(store, run.train_split, run.train_rows, labels if t.task == "va" else None,

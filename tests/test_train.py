@@ -260,6 +260,18 @@ def _run_subprocess(env_extra, toy_store, out, name):
     return json.loads(line[len("RESULT "):])
 
 
+@pytest.mark.parametrize("name", ["baseline-cnnm", "affwildnet"])
+def test_the_same_seed_gives_the_same_scores_in_another_process(toy_store, tmp_path, name):
+    """Determinism (engine.seed_everything): two processes, one seed, the same bytes of
+    scores.json. (In one process a seed drawn at import would repeat and hide the bug that
+    made the baseline irreproducible: an initialiser made at import time.)"""
+    env = {"KERAS_BACKEND": "tensorflow"}
+    one = _run_subprocess(env, toy_store, tmp_path / "one", name)
+    two = _run_subprocess(env, toy_store, tmp_path / "two", name)
+    assert one == two
+    assert (tmp_path / "one" / "scores.json").read_bytes() == (tmp_path / "two" / "scores.json").read_bytes()
+
+
 @pytest.mark.skipif(not __import__("importlib").util.find_spec("jax"), reason="jax not installed")
 def test_jax_backend_on_two_devices(toy_store, tmp_path):
     """JAX, with two host devices: DataParallel over both, one epoch, finite loss."""

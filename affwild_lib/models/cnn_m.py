@@ -24,8 +24,14 @@ from keras import layers
 
 from .heads import image_input, output_layer, scaled
 
-FC_INIT = keras.initializers.TruncatedNormal(mean=0.0, stddev=math.sqrt(0.1))
-FC_BIAS_INIT = keras.initializers.Constant(1.0)
+
+
+def _fc_init() -> dict:
+    """Sect. 4.1.1's FC initialisers, made anew for each layer at build time: an initialiser made
+    at import draws its seed before ``keras.utils.set_random_seed`` runs, so a module-level one
+    gave every process other weights (the baseline was not reproducible)."""
+    return dict(kernel_initializer=keras.initializers.TruncatedNormal(mean=0.0, stddev=math.sqrt(0.1)),
+                bias_initializer=keras.initializers.Constant(1.0))
 
 # (name, filters, kernel, stride, padding, pool after it: (size, stride, padding) or None)
 TABLE_4 = [
@@ -55,8 +61,6 @@ def build(input_size=96, width: float = 1.0, head: str = "va", fc_units: int = 4
             x = layers.MaxPooling2D(size, strides=pool_stride, padding=pool_padding,
                                     name=f"{layer_name}_pool")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(scaled(fc_units, width), activation="relu", name="fc1",
-                     kernel_initializer=FC_INIT, bias_initializer=FC_BIAS_INIT)(x)
-    out = output_layer(x, head, name="fc2", kernel_initializer=FC_INIT,
-                       bias_initializer=FC_BIAS_INIT)
+    x = layers.Dense(scaled(fc_units, width), activation="relu", name="fc1", **_fc_init())(x)
+    out = output_layer(x, head, name="fc2", **_fc_init())
     return keras.Model(image, out, name=name)
