@@ -1,14 +1,16 @@
 """Score Aff-Wild challenge entries as the organisers did (Sect. 4.1, Eqs. 1-2).
 
-Entries and labels share the release's per-frame layout (``FORMATS.md``, Aff-Wild)::
+Entries and labels share Aff-Wild's per-frame label layout (the book page *Data formats*,
+``book/data_formats.md``)::
 
     <dir>/valence/<video>.txt    one float per line, line i = frame i (1-based)
     <dir>/arousal/<video>.txt
 
 The challenge criteria are CCC (Eq. 1) and MSE (Eq. 2) of valence and of arousal, computed
-once over all test frames of all videos pooled together, with biased (1/N) moments
-(``FORMATS.md``, "The metric"); the challenge score is the mean of the two CCCs. Per-video CCC
-is reported as an extra only: averaging it over videos changes the figures a lot.
+once over all test frames of all videos pooled together, with biased (1/N) moments, as the
+official evaluation script does (book page *Data formats*, "Challenge entries and the
+metric"); the challenge score is the mean of the two CCCs. Per-video CCC is reported as an
+extra only: averaging it over videos changes the figures a lot.
 
 Policies:
 
@@ -38,7 +40,7 @@ from .datasets.errors import DatasetError
 from .metrics import ccc, mse
 
 DIMENSIONS = ("valence", "arousal")
-UNANNOTATED = (-5.0, -100.0)  # Aff-Wild2's -5 and the loaders' -100 (FORMATS.md)
+UNANNOTATED = (-5.0, -100.0)  # Aff-Wild2's -5 and the loaders' -100 (book/data_formats.md)
 GOLD_SPLIT = Path("annotations") / "test"
 
 
@@ -143,7 +145,7 @@ def score(pred_dir: str | os.PathLike, gold_dir: str | os.PathLike) -> dict:
         if not y_true.size:
             raise DatasetError(gold_dir / dimension, None,
                                "every frame is unannotated (-5 or -100): nothing to score")
-        # Pooled over all frames of all videos, not averaged per video (FORMATS.md, "The metric").
+        # Pooled over all frames of all videos, not averaged per video (book/data_formats.md).
         result[f"ccc_{dimension}"] = ccc(y_true, y_pred)
         result[f"mse_{dimension}"] = mse(y_true, y_pred)
         result[f"n_frames_{dimension}"] = int(y_true.size)

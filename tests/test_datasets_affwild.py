@@ -1,4 +1,4 @@
-"""The Aff-Wild reader on a hand-written copy of the release layout (FORMATS.md)."""
+"""The Aff-Wild reader on a hand-written copy of the release layout (book/data_formats.md)."""
 import shutil
 import json
 from pathlib import Path

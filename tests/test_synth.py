@@ -1,4 +1,4 @@
-"""SynthAffWild: layouts as FORMATS.md describes them, honesty, determinism, and the signal.
+"""SynthAffWild: layouts as book/data_formats.md describes them, honesty, determinism, the signal.
 
 The `tiny` profile is generated once per session. The files are parsed here with a few
 lines each, on purpose independent of `affwild_lib.datasets`.

@@ -1,4 +1,4 @@
-"""AFEW, as the EmotiW 2017 challenge released it (Sect. 2.2, 5.2; ``FORMATS.md``).
+"""AFEW, as the EmotiW 2017 challenge released it (Sect. 2.2, 5.2; book page *Data formats*).
 
 ::
 

@@ -13,11 +13,11 @@ Policies:
   was already rescaled, which dividing again would silently shrink.
 - A labelled frame without its PNG is an error; a PNG without a label is dropped, counted in
   ``dropped['unlabelled_png']``.
-- Landmarks are taken as pixel coordinates of the PNG, as they are, never rescaled.
-  ``FORMATS.md`` warns that they may have been annotated in another frame size (one public
-  loader multiplies x by 720/960), so ``frame_size`` records the PNG's size (read from the
-  first labelled PNG's header; one clip's frames share a size) and ``check`` counts the clips
-  whose landmarks fall outside it.
+- Landmarks are taken as pixel coordinates of the PNG, as they are, never rescaled. They
+  may have been annotated in another frame size (one public loader multiplies x by 720/960;
+  see the book page *Data formats*, ``book/data_formats.md``), so ``frame_size`` records the
+  PNG's size (read from the first labelled PNG's header; one clip's frames share a size) and
+  ``check`` counts the clips whose landmarks fall outside it.
 - There is no official split (``split='all'``) and no subject identity (``subject=None``).
 - A clip folder is named by digits only, as the release's 001-600 are; other folders beside
   them (a ``synth_truth/`` of our synthetic data, a folder of the user's notes) are not clips

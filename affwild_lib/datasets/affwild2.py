@@ -1,4 +1,4 @@
-"""Aff-Wild2, the successor of Aff-Wild: its valence-arousal set (``FORMATS.md``).
+"""Aff-Wild2, the successor of Aff-Wild: its valence-arousal set (book page *Data formats*).
 
 ::
 

@@ -5,7 +5,9 @@ from os import PathLike
 
 
 class DatasetError(Exception):
-    """A file of a release that does not match its documented layout (``FORMATS.md``).
+    """A file of a release that does not match its layout.
+
+    The layouts are described on the book page *Data formats* (``book/data_formats.md``).
 
     ``str(error)`` reads like a compiler message, ``path:line: message`` (``path: message``
     when no single line is to blame), so an editor or a terminal can jump to the spot.

@@ -22,7 +22,8 @@ def read(fmt: str, root: str | Path) -> list[VideoRecord]:
     """Every video (or clip) of the release of format ``fmt`` stored at ``root``.
 
     Raises :class:`DatasetError` on a missing ``root`` and on the first file that does not
-    match the layout of ``FORMATS.md``, and ``ValueError`` on an unknown format.
+    match its layout (the book page *Data formats*, ``book/data_formats.md``), and
+    ``ValueError`` on an unknown format.
     """
     if fmt not in READERS:
         raise ValueError(f"unknown dataset format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -1,4 +1,4 @@
-"""RECOLA (Sect. 2.1) as the AVEC 2016 challenge released its gold standard (``FORMATS.md``).
+"""RECOLA (Sect. 2.1) as the AVEC 2016 challenge released its gold standard.
 
 ::
 
@@ -14,6 +14,7 @@ Policies: ``frame_index`` is the row index and ``time_s`` the ``frameTime``; the
 arousal files of one recording must have identical ``frameTime`` columns; every row's
 ``Instance_name`` must be the file's name; one recording is one subject, so ``subject`` is the
 recording's name; ``media`` is the recording's video where ``recordings_video`` has it.
+The book page *Data formats* (``book/data_formats.md``) describes the layout for users.
 """
 from __future__ import annotations
 

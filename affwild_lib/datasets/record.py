@@ -1,9 +1,10 @@
 """The common record every dataset reader returns.
 
 The four datasets of the paper (Aff-Wild, Sect. 2.4; RECOLA, Sect. 2.1; AFEW-VA, Sect. 2.3;
-AFEW / EmotiW, Sect. 2.2) and Aff-Wild2 ship in different layouts (``FORMATS.md``). Each
-reader turns one video or clip of its release into a :class:`VideoRecord`, so that the
-preprocessing and the models never need to know which release a frame came from.
+AFEW / EmotiW, Sect. 2.2) and Aff-Wild2 ship in different layouts (the book page *Data
+formats*, ``book/data_formats.md``). Each reader turns one video or clip of its release into
+a :class:`VideoRecord`, so that the preprocessing and the models never need to know which
+release a frame came from.
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """SynthAffWild: synthetic stand-ins for Aff-Wild, RECOLA, AFEW-VA and AFEW.
 
 The datasets of the paper are licensed, so the book runs on data generated here, written in
-the real releases' on-disk layouts (``FORMATS.md``) so that one set of readers serves both.
+the real releases' on-disk layouts (the book page *Data formats*, ``book/data_formats.md``) so
+that one set of readers serves both.
 The data is built for the paper's effects to be able to show: faces are drawn from 68
 landmarks driven by a latent valence/arousal with a lag (Sects. 3-4), single frames are
 ambiguous (blinks, talking, occlusions, motion blur) so temporal context helps (Sect. 4.2),

@@ -1,9 +1,10 @@
-"""Write one generated video in its dataset's real on-disk layout (``FORMATS.md``).
+"""Write one generated video in its dataset's real on-disk layout (book page *Data formats*).
 
 Layouts (``<ds>`` is ``out/<dataset>``):
 
 - Aff-Wild: ``videos/{train,test}/<id>.mp4|.avi``, ``annotations/{split}/{valence,arousal}/
-  <id>.txt`` (one float per line, line i = frame i+1), ``annotations_raw/<dim>/<id>/<A>.csv``.
+  <id>.txt`` (one float per line; line k = frame k, both counted from 1) and
+  ``annotations_raw/<dim>/<id>/<A>.csv``.
   The per-frame labels are made from the raw traces by :func:`affwild_lib.annotation.fuse`,
   the procedure of Sects. 3.3-3.4, never from the latent affect.
 - RECOLA: ``recordings_video/<split>_<k>.mp4`` and ``ratings_gold_standard/{arousal,valence}/
@@ -13,7 +14,8 @@ Layouts (``<ds>`` is ``out/<dataset>``):
   landmark coordinates are in the PNG's own pixel frame.
 - AFEW: ``{Train_AFEW,Val_AFEW}/<Emotion>/<clip>.avi``.
 
-Whatever the real releases lack goes to ``<ds>/synth_truth/<id>.npz``.
+Whatever the real releases lack goes to ``<ds>/synth_truth/<id>.npz``. The book page *Data
+formats* (``book/data_formats.md``) lists these layouts and what the synthetic data adds.
 """
 from __future__ import annotations
 
