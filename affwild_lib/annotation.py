@@ -13,12 +13,36 @@ Table 11 also trains on a single annotator, "the one with the highest correlatio
 landmarks": :func:`most_landmark_correlated` is that variant.
 
 Everything is vectorised over frames; the only loops run over annotators (6-8 per video).
+
+The last part of the module reads a video's traces from disk and fuses them again for
+``prepare`` (:func:`relabel`): the release's own traces, the ones people made with
+``affwild annotate`` and an expert's choice among them (Sect. 3.4). Layout, under a *traces
+root* (:func:`traces_root`; the tool writes it, :mod:`affwild_lib.annotation_tool.traces`)::
+
+    annotations_raw/<dimension>/<video>/<annotator>.csv     a finished session: time_s,value
+    annotations_drafts/<dimension>/<video>/<annotator>.json  a session in progress (never fused)
+    annotations_validation/<dimension>/<video>.json          an expert's choice of 2-4 annotators
+
+``annotations_raw`` is the release's own layout (the book page *Data formats*,
+``book/data_formats.md``), so :func:`affwild_lib.datasets.affwild.read_raw_traces` reads a
+person's trace as it reads a release annotator's.
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
+
+from .datasets.affwild import DIMENSIONS, read_raw_traces
+from .datasets.video import probe
+
+#: The experts kept "between 2 to 4" of the most correlated annotations (Sect. 3.4).
+K_MIN, K_MAX = 2, 4
+#: Labels equal to the release's to within its files' rounding (6 decimals, float32) are its own.
+RELEASE_ROUNDING = 2e-6
 
 #: Two timestamps whose distances to a frame differ by less than this (seconds) count as
 #: equally near: frame and joystick clocks are floats, an exact equality test would be luck.
@@ -86,7 +110,7 @@ def annotator_correlations(matrix) -> np.ndarray:
     return np.clip(r, -1.0, 1.0)
 
 
-def top_k_mean(matrix, k_min: int = 2, k_max: int = 4, threshold: float = 0.5):
+def top_k_mean(matrix, k_min: int = K_MIN, k_max: int = K_MAX, threshold: float = 0.5):
     """Mean of the 2-4 most mutually correlated annotations (Sect. 3.4).
 
     The paper leaves the choice to two experts looking at the cross-correlations; we make
@@ -153,7 +177,7 @@ def most_landmark_correlated(matrix, landmark_features, n_components: int = 10):
 
 
 def fuse(raw_traces: Mapping[str, tuple[Sequence[float], Sequence[float]]], frame_times,
-         k_min: int = 2, k_max: int = 4, threshold: float = 0.5):
+         k_min: int = K_MIN, k_max: int = K_MAX, threshold: float = 0.5):
     """Per-frame labels of one video and one dimension from its raw annotator traces.
 
     ``raw_traces`` maps annotator name -> (timestamps in s, values). Each trace is matched
@@ -166,3 +190,140 @@ def fuse(raw_traces: Mapping[str, tuple[Sequence[float], Sequence[float]]], fram
     matrix = np.stack([match_to_frames(*raw_traces[a], frame_times) for a in names])
     labels, idx = top_k_mean(matrix, k_min=k_min, k_max=k_max, threshold=threshold)
     return labels, [names[i] for i in idx]
+
+
+# -- a video's traces on disk, and its labels fused again from them (Sects. 3.1, 3.4) -----------
+
+class TraceError(ValueError):
+    """A trace, or a request about traces, that is refused, with a message meant for the person
+    who made it (the annotation tool answers it as a 400; ``prepare`` stops on it)."""
+
+
+def traces_root(data_root: str | Path) -> Path:
+    """Where human traces of the release ``data_root`` are kept.
+
+    Never the release itself: raw data is not modified, and the pipeline's data stage rewrites
+    ``data/synth`` whenever the generator changes, which would take human traces with it. For a
+    release at ``<data>/<collection>/<dataset>`` it is ``<data>/annotations/<collection>/<dataset>``
+    (``data/annotations/synth/affwild`` for the default data, ``data/annotations/real/affwild``
+    for the licensed one).
+    """
+    root = Path(data_root).resolve()
+    return root.parent.parent / "annotations" / root.parent.name / root.name
+
+
+def trace_path(root: Path, dimension: str, video_id: str, annotator: str) -> Path:
+    return Path(root) / "annotations_raw" / dimension / video_id / f"{annotator}.csv"
+
+
+def selection_path(root: Path, dimension: str, video_id: str) -> Path:
+    return Path(root) / "annotations_validation" / dimension / f"{video_id}.json"
+
+
+def release_annotators(data_root: str | Path, dimension: str, video_id: str) -> set[str]:
+    """Annotators whose traces came with the release, in lower case (a human may not take their
+    ids, whatever the case: on some file systems ``Jane.csv`` and ``jane.csv`` are one file)."""
+    folder = Path(data_root) / "annotations_raw" / dimension / video_id
+    return {p.stem.lower() for p in folder.glob("*.csv")} if folder.is_dir() else set()
+
+
+def all_traces(data_root: str | Path, dimension: str, video_id: str,
+               root: Path | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The release's traces of one video, then the human ones under ``root`` (default
+    :func:`traces_root`). A human id equal to a release annotator's is refused at login, so
+    neither hides the other; should one appear all the same, the release's is kept."""
+    traces = dict(read_raw_traces(data_root, video_id, dimension))
+    for name, trace in read_raw_traces(root or traces_root(data_root), video_id, dimension).items():
+        traces.setdefault(name, trace)
+    return traces
+
+
+def read_selection(root: Path, dimension: str, video_id: str) -> list[str] | None:
+    """The expert's choice for this video (Sect. 3.4), or None where no expert has validated it."""
+    path = selection_path(root, dimension, video_id)
+    if not path.is_file():
+        return None
+    try:
+        chosen = json.loads(path.read_text())["chosen"]
+        if not (isinstance(chosen, list) and all(isinstance(c, str) for c in chosen)):
+            raise TypeError("'chosen' is not a list of names")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise TraceError(f"{path}: not a validation record ({error})") from None
+    return chosen
+
+
+def fuse_video(data_root: str | Path, root: Path, dimension: str, video_id: str, frame_times):
+    """Per-frame labels of one video: the expert's choice averaged where there is one (Sect.
+    3.4), else the automatic choice of the 2-4 most correlated annotators (Sects. 3.3-3.4,
+    :func:`fuse`). Returns ``(labels, chosen, how)``."""
+    traces = all_traces(data_root, dimension, video_id, root)
+    chosen = read_selection(root, dimension, video_id)
+    if chosen is not None:
+        missing = [name for name in chosen if name not in traces]
+        if missing:
+            raise TraceError(f"{selection_path(root, dimension, video_id)}: the expert chose "
+                             f"{', '.join(missing)}, whose traces are gone")
+        labels, _ = fuse({name: traces[name] for name in chosen}, frame_times,
+                         k_min=len(chosen), k_max=len(chosen), threshold=-np.inf)
+        return labels, chosen, "expert"
+    labels, chosen = fuse(traces, frame_times)
+    return labels, chosen, "automatic"
+
+
+def needs_fusion(data_root: str | Path, root: Path, dimension: str, video_id: str) -> bool:
+    """Whether a video's released labels give way to a fusion of its traces: an expert chose
+    among them, or a human trace was added under ``root`` and there are at least
+    :data:`K_MIN` traces in all (one person's trace alone never replaces a release's labels:
+    the real Aff-Wild ships none of its raw traces). Elsewhere the release's per-frame labels
+    stand (for the synthetic release they are this same fusion of its own traces)."""
+    if selection_path(root, dimension, video_id).is_file():
+        return True
+    human = read_raw_traces(root, video_id, dimension)
+    return bool(human) and len(human) + len(release_annotators(data_root, dimension, video_id)) >= K_MIN
+
+
+def _check_made_for(root: Path, dims, video_id: str, duration_s: float) -> None:
+    """Refuse human traces that cannot be of this video: they stop far from its end (the
+    release was replaced, say, or the synthetic data regenerated with other settings)."""
+    for d in dims:
+        for name, (t, _) in read_raw_traces(root, video_id, d).items():
+            if abs(t[-1] - duration_s) > 1.0:
+                raise TraceError(f"{trace_path(root, d, video_id, name)}: ends at {t[-1]:.2f} s but "
+                                 f"video {video_id} lasts {duration_s:.2f} s: it was made for another "
+                                 "copy of the video; remove it (or annotate again)")
+
+
+def relabel(records: list, data_root: str | Path, root: Path) -> tuple[list, list[dict]]:
+    """Aff-Wild records with the labels of every dimension that :func:`needs_fusion` re-fused
+    from all of its traces (Sect. 3.4; used by ``prepare``). Returns ``(records, what was done)``.
+
+    A labelled video gets fused labels on the frames the release labels; a video the release
+    leaves unlabelled (a test video) is labelled only where both dimensions can be fused.
+    Frame ``i`` is at ``i / fps``, the clock the traces' ``time_s`` share (Sect. 3.3).
+    """
+    out, log = [], []
+    for record in records:
+        dims = [d for d in DIMENSIONS if needs_fusion(data_root, root, d, record.video_id)]
+        if not dims or (not record.labelled and len(dims) < len(DIMENSIONS)):
+            out.append(record)
+            continue
+        info = probe(record.media)
+        _check_made_for(root, dims, record.video_id, info.n_frames / info.fps)
+        frame_index = (record.frame_index if record.labelled
+                       else np.arange(info.n_frames, dtype=np.int64))
+        times = np.arange(info.n_frames) / info.fps
+        labels = {d: getattr(record, d) for d in DIMENSIONS}
+        changed = not record.labelled
+        for d in dims:
+            fused, chosen, how = fuse_video(data_root, root, d, record.video_id, times)
+            fused = fused[frame_index].astype(np.float32)
+            # The same annotators chosen again give the release's own labels (to its 6 decimals):
+            # keep them, so that a trace the fusion leaves out changes nothing downstream.
+            same = labels[d] is not None and np.allclose(fused, labels[d], rtol=0, atol=RELEASE_ROUNDING)
+            if not same:
+                labels[d], changed = fused, True
+            log.append({"video": record.video_id, "dimension": d, "chosen": chosen, "how": how,
+                        "labels_changed": not same})
+        out.append(dataclasses.replace(record, frame_index=frame_index,
+                                       time_s=frame_index / info.fps, **labels) if changed else record)
+    return out, log

@@ -1,13 +1,58 @@
-"""Putting a finished folder in place of an earlier one, so that a reader never sees half of one.
+"""Writing outputs so that a reader never sees half of one: the project's one place for it.
 
-The folder is written elsewhere (a sibling temporary folder) and renamed in; an earlier folder
-is first renamed aside, then deleted. Callers decide whether the earlier folder may be replaced.
+* :func:`write_file`: a file is written by ``write(tmp)`` to a uniquely named, hidden
+  temporary file in the same folder (concurrent writers never share one), flushed to disk and
+  renamed over the target.
+  A failure leaves the earlier file as it was and no temporary file behind.
+* :func:`write_text`, :func:`write_bytes`, :func:`write_json`: the common cases.
+* :func:`replace_folder`: a finished folder, written elsewhere (a sibling temporary folder), is
+  renamed in; an earlier folder is first renamed aside, then deleted. Callers decide whether the
+  earlier folder may be replaced.
 """
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
+from typing import Callable
+
+
+def write_file(path: str | Path, write: Callable[[Path], object], keep_suffix: bool = False) -> Path:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then move it into place.
+
+    The temporary name is hidden and ends in ``.tmp``, so that no reader's glob (``*.csv``)
+    takes a half-written file for a finished one; ``keep_suffix`` adds the target's suffix
+    after it, for writers that go by it (``np.savez``: ``.npz``; ``model.save``: ``.keras``).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # a unique name (not mkstemp's, whose file would keep mode 0600), created by ``write``
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp"
+                         + (path.suffix if keep_suffix else ""))
+    try:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    return write_file(path, lambda p: p.write_text(text, encoding="utf-8", newline="\n"))
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    return write_file(path, lambda p: p.write_bytes(data))
+
+
+def write_json(path: str | Path, value, indent: int | None = 1) -> Path:
+    return write_text(path, json.dumps(value, indent=indent) + "\n")
 
 
 def replace_folder(tmp: Path, out: Path) -> None:

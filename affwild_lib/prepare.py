@@ -45,9 +45,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import datasets, faces, store
-from .annotation import match_to_frames
-from .annotation_tool import traces
+from . import atomic, datasets, faces, store
+from .annotation import match_to_frames, relabel, traces_root
 from .datasets.record import VideoRecord
 
 STORE_VERSION = 1
@@ -66,11 +65,12 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
     profile). ``workers``: processes (default: all CPUs; 1 runs in this process).
     ``landmarks``: ``'dlib'`` (detector + shape predictor) or ``'truth'`` (the synthetic
     generator's true landmarks, an ablation). ``annotations`` (Aff-Wild only): the folder of
-    human traces and expert choices made with ``affwild annotate`` (default: the tool's
-    :func:`~affwild_lib.annotation_tool.traces.traces_root` of the release); a video with any
-    there has its labels fused again from all its traces. Returns a JSON-able summary: ``frames``
-    (decoded), ``faces`` (kept), ``dropped`` (no face), ``undecodable``, ``unlabelled``,
-    per-split counts, ``processed`` and ``resumed`` videos, ``seconds``.
+    human traces and expert choices made with ``affwild annotate`` (default:
+    :func:`~affwild_lib.annotation.traces_root` of the release); a video with any there has its
+    labels fused again from all its traces (Sect. 3.4, :func:`~affwild_lib.annotation.relabel`).
+    Returns a JSON-able summary: ``frames`` (decoded), ``faces`` (kept), ``dropped`` (no face),
+    ``undecodable``, ``unlabelled``, per-split counts, ``processed`` and ``resumed`` videos,
+    ``seconds``.
     """
     started = time.perf_counter()
     if landmarks not in LANDMARK_SOURCES:
@@ -81,8 +81,7 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
     records = datasets.read(fmt, root)
     relabelled: list[dict] = []
     if fmt == "affwild":
-        records, relabelled = traces.relabel(
-            records, root, Path(annotations) if annotations else traces.traces_root(root))
+        records, relabelled = relabel(records, root, Path(annotations) if annotations else traces_root(root))
     settings = {"format": fmt, "size": int(size), "landmarks": landmarks, "margin": float(margin),
                 "detect_width": int(detect_width), "redetect_every": int(redetect_every),
                 "version": STORE_VERSION}
@@ -176,9 +175,7 @@ def prepare_video(record: VideoRecord, root: str, out: str, settings: dict) -> d
     table = _table(record, labels, np.array(index, dtype=np.int64), np.array(time_s, dtype=np.float64),
                    np.array(squares, dtype=np.int64).reshape(-1, 3),
                    np.array(points, dtype=np.float32).reshape(-1, faces.N_LANDMARKS, 2))
-    tmp = paths["table"].with_name(paths["table"].name + ".tmp")
-    table.to_parquet(tmp, index=False)
-    os.replace(tmp, paths["table"])
+    atomic.write_file(paths["table"], lambda tmp: table.to_parquet(tmp, index=False))
     frames_bytes = writer.close()
     result = {"video": record.video_id, "split": record.split, "status": status,
               **counts.as_dict(), "unlabelled": counts.skipped,

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import atomic
 from .faces import N_LANDMARKS
 
 STORE_FILE = "store.json"
@@ -64,17 +65,9 @@ def shard_paths(root: str | Path, split: str, video: str) -> dict[str, Path]:
             "done": folder / f"{video}.done.json"}
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def atomic_write_json(path: Path, obj) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode())
+    """The store's JSON records: sorted keys, so that equal settings are equal bytes."""
+    atomic.write_text(path, json.dumps(obj, indent=1, sort_keys=True) + "\n")
 
 
 class ShardWriter:
@@ -147,13 +140,9 @@ def write_manifest(root: str | Path, records: list[dict]) -> pd.DataFrame:
     tables = [pd.read_parquet(shard_paths(root, r["split"], r["video"])["table"]) for r in records]
     tables = [t for t in tables if len(t)]
     manifest = pd.concat(tables, ignore_index=True) if tables else empty_table()
-    tmp = root / (MANIFEST + ".tmp")
-    manifest.to_parquet(tmp, index=False)
-    os.replace(tmp, root / MANIFEST)
+    atomic.write_file(root / MANIFEST, lambda p: manifest.to_parquet(p, index=False))
     videos = pd.DataFrame([{k: v for k, v in r.items() if k != "settings"} for r in records])
-    tmp = root / (VIDEOS + ".tmp")
-    videos.to_csv(tmp, index=False)
-    os.replace(tmp, root / VIDEOS)
+    atomic.write_file(root / VIDEOS, lambda p: videos.to_csv(p, index=False))
     return manifest
 
 
@@ -360,17 +349,3 @@ def oversample_sequences(store_or_table, split: str | None, windows: np.ndarray,
     valence = table["valence"].to_numpy(np.float64)[windows].mean(axis=1)
     arousal = table["arousal"].to_numpy(np.float64)[windows].mean(axis=1)
     return windows[oversample(valence, arousal, target, seed, mode)]
-
-
-def batches(store: FrameStore, split: str, windows: np.ndarray, batch_size: int,
-            seed: int | None = 0, normalised: bool = True):
-    """Shuffled batches ``(images (b, length, S, S, 3), labels (b, length, 2), landmarks
-    (b, length, 68, 2))`` of the given windows; images in [-1, 1] when ``normalised``."""
-    from .faces import normalise
-
-    order = np.random.default_rng(seed).permutation(len(windows))
-    labels, points = store.labels(split), store.landmarks(split)
-    for start in range(0, len(order), batch_size):
-        rows = windows[order[start:start + batch_size]]
-        images = store.images(split, rows)
-        yield (normalise(images) if normalised else images), labels[rows], points[rows]

@@ -18,11 +18,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from affwild_lib.annotation_tool import BROWSER_FLAGS
 from affwild_lib.annotation_tool.server import create_app
-
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--autoplay-policy=no-user-gesture-required"]
 
 
 def main() -> int:
@@ -44,7 +41,7 @@ def main() -> int:
         url = f"http://127.0.0.1:{httpd.server_port}/"
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
+                browser = p.chromium.launch(executable_path=chromium, args=list(BROWSER_FLAGS))
                 page = browser.new_page(viewport={"width": 1000, "height": 860})
                 page.goto(url)
                 page.fill("#annotator", "student-1")

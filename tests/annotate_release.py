@@ -1,5 +1,6 @@
-"""A miniature Aff-Wild release for the annotation tool's tests: one short H.264 video a browser
-plays, one MPEG-4 Part 2 AVI it cannot, and three synthetic annotators' traces of the first."""
+"""A miniature Aff-Wild release for the annotation tool's and the fusion's tests: one short H.264
+video a browser plays, one MPEG-4 Part 2 AVI it cannot, and three synthetic annotators' traces of
+the first; and a finished session's samples, as the tool's pages send them."""
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,12 @@ def frames(n: int, size: int = 64):
         x = int(i / max(n - 1, 1) * (size - 16))
         rgb[24:40, x:x + 16] = (230, 180, 60)
         yield rgb
+
+
+def whole(n: int = 40, level: float = 0.5, duration: float = SECONDS) -> dict:
+    """A finished session's body: ``n`` samples from the video's start to its end."""
+    t = np.linspace(0, duration, n)
+    return {"times": t.tolist(), "values": (level * np.sin(t)).tolist()}
 
 
 def make_release(root: Path) -> Path:

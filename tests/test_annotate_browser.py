@@ -15,8 +15,11 @@ import time
 import numpy as np
 import pytest
 
+from affwild_lib.annotation_tool import BROWSER_FLAGS
 from affwild_lib.datasets.affwild import read_raw_traces
 from annotate_release import RELEASE_ANNOTATORS, SECONDS, make_release
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("AFFWILD_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 if not CHROMIUM:
@@ -28,10 +31,6 @@ if not CHROMIUM:
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-# What a locked-down machine needs (the flags the environment's probe used), plus autoplay.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--autoplay-policy=no-user-gesture-required"]
 
 # A gamepad as the Gamepad API shows one; the test moves its stick through window.__pad.
 FAKE_GAMEPAD = """
@@ -72,7 +71,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(BROWSER_FLAGS))
         yield browser
         browser.close()
 

@@ -1,9 +1,17 @@
-"""Annotation matching and fusion (paper Sects. 3.3-3.4, Table 11)."""
+"""Annotation matching and fusion (paper Sects. 3.3-3.4, Table 11), and the re-fusion of a
+video's labels from its traces on disk (the release's, people's and an expert's choice) that
+``prepare`` does."""
+import dataclasses
+
 import numpy as np
 import pytest
 
-from affwild_lib.annotation import (annotator_correlations, fuse, match_to_frames,
-                                    most_landmark_correlated, top_k_mean)
+from affwild_lib.annotation import (TraceError, annotator_correlations, fuse, fuse_video,
+                                    match_to_frames, most_landmark_correlated, needs_fusion,
+                                    relabel, top_k_mean, trace_path, traces_root)
+from affwild_lib.annotation_tool import traces as tr  # writes the traces, as the tool does
+from affwild_lib.datasets.affwild import read_raw_traces
+from annotate_release import SECONDS, make_release, whole
 
 
 def test_nearest_timestamp():
@@ -118,3 +126,115 @@ def test_fuse_from_raw_traces():
     assert np.abs(labels - signal(frames)).mean() < 0.1
     with pytest.raises(ValueError):
         fuse({}, frames)
+
+
+# -- traces on disk, fused again for prepare (Sect. 3.4) ----------------------------------------
+
+@pytest.fixture
+def release(tmp_path):
+    return make_release(tmp_path)
+
+
+def test_fusion_uses_the_experts_choice_over_the_automatic_one(release):
+    root = traces_root(release)
+    frame_times = np.arange(75) / 25
+    assert not needs_fusion(release, root, "valence", "clip")
+    release_traces = read_raw_traces(release, "clip", "valence")
+    labels, chosen, how = fuse_video(release, root, "valence", "clip", frame_times)
+    expected, expected_chosen = fuse(release_traces, frame_times)
+    np.testing.assert_array_equal(labels, expected)
+    assert how == "automatic" and chosen == expected_chosen
+
+    tr.save_selection(release, root, "valence", "clip", ["A1", "A3"], "e")
+    assert needs_fusion(release, root, "valence", "clip")
+    labels, chosen, how = fuse_video(release, root, "valence", "clip", frame_times)
+    pair, _ = fuse({k: release_traces[k] for k in ("A1", "A3")}, frame_times)
+    np.testing.assert_array_equal(labels, pair)
+    assert how == "expert" and chosen == ["A1", "A3"]
+
+
+def test_prepare_gets_the_fusion_of_all_traces_for_an_annotated_video_only(release):
+    """``relabel`` (what prepare calls): the release's per-frame labels stand until a human trace
+    exists; then that video's labels are the fusion of all its traces, and its shard settings
+    carry a digest of them, so that a store made before is redone for it, resumed for the rest."""
+    from affwild_lib.datasets import affwild
+    from affwild_lib.prepare import _settings
+
+    for vid in ("clip", "bad"):
+        for dim, level in (("valence", 0.1), ("arousal", -0.2)):
+            path = release / "annotations" / "train" / dim / f"{vid}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(f"{level:.6f}\n" for _ in range(75)))
+    root = traces_root(release)
+    records = affwild.read(release)
+    same, log = relabel(records, release, root)
+    assert log == [] and all(a is b for a, b in zip(same, records))
+
+    tr.save_trace(root, "valence", "clip", "me", *whole(level=0.9).values(), SECONDS)
+    relabelled, log = relabel(affwild.read(release), release, root)
+    assert [(x["video"], x["dimension"], x["how"]) for x in log] == [("clip", "valence", "automatic")]
+    clip = next(r for r in relabelled if r.video_id == "clip")
+    bad = next(r for r in relabelled if r.video_id == "bad")
+    everyone = read_raw_traces(release, "clip", "valence") | read_raw_traces(root, "clip", "valence")
+    expected, _ = fuse(everyone, np.arange(75) / 25)
+    np.testing.assert_allclose(clip.valence, expected.astype(np.float32))
+    assert np.allclose(clip.arousal, -0.2) and np.allclose(bad.valence, 0.1)
+    base = {"format": "affwild"}
+    assert _settings(bad, base, log) == base
+    digest = _settings(clip, base, log)["labels"]
+    changed = dataclasses.replace(clip, valence=clip.valence + np.float32(0.01))
+    assert _settings(changed, base, log)["labels"] != digest
+
+
+def test_one_trace_alone_never_replaces_a_releases_labels_and_stale_traces_are_refused(tmp_path):
+    """A release without raw traces (as the real Aff-Wild): one person's trace is not fused
+    alone; two are. A trace of another copy of the video (other length) stops prepare."""
+    from affwild_lib.datasets import affwild
+
+    release = make_release(tmp_path)
+    for vid in ("clip", "bad"):
+        for dim in ("valence", "arousal"):
+            path = release / "annotations" / "train" / dim / f"{vid}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("0.1\n" * 75)
+    import shutil
+
+    shutil.rmtree(release / "annotations_raw")
+    root = traces_root(release)
+    tr.save_trace(root, "arousal", "clip", "one", *whole().values(), SECONDS)
+    assert not needs_fusion(release, root, "arousal", "clip")
+    tr.save_trace(root, "arousal", "clip", "two", *whole(level=0.3).values(), SECONDS)
+    assert needs_fusion(release, root, "arousal", "clip")
+    _, log = relabel(affwild.read(release), release, root)
+    assert [x["chosen"] for x in log] == [["one", "two"]]
+
+    short = trace_path(root, "arousal", "clip", "two")
+    short.write_text("time_s,value\n0.0,0.1\n1.0,0.2\n")
+    with pytest.raises(TraceError, match="made for another copy"):
+        relabel(affwild.read(release), release, root)
+
+
+def test_a_trace_the_fusion_leaves_out_changes_no_label(release):
+    """Labels written by the release as this same fusion (the synthetic one's, to 6 decimals):
+    a human trace that is not among the chosen leaves the record, and its shard, as they were."""
+    from affwild_lib.datasets import affwild
+    from affwild_lib.prepare import _settings
+
+    frame_times = np.arange(75) / 25
+    for dim in ("valence", "arousal"):
+        for vid in ("clip", "bad"):
+            path = release / "annotations" / "train" / dim / f"{vid}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            labels = (fuse(read_raw_traces(release, "clip", "valence"), frame_times)[0]
+                      if (vid, dim) == ("clip", "valence") else np.zeros(75))
+            path.write_text("".join(f"{x:.6f}\n" for x in labels))
+    root = traces_root(release)
+    noise = np.random.default_rng(5).uniform(-1, 1, 40)
+    tr.save_trace(root, "valence", "clip", "me", np.linspace(0, SECONDS, 40), noise, SECONDS)
+    records = affwild.read(release)
+    out, log = relabel(records, release, root)
+    assert log[0]["video"] == "clip" and "me" not in log[0]["chosen"] and log[0]["labels_changed"] is False
+    assert out[records.index(next(r for r in records if r.video_id == "clip"))] is next(
+        r for r in records if r.video_id == "clip")
+    base = {"format": "affwild"}
+    assert all(_settings(r, base, log) == base for r in out)

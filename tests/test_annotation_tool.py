@@ -1,7 +1,6 @@
 """The annotation tool's server and files without a browser (Flask's test client): what is
-served, what is refused, what is written; and how ``prepare`` fuses human traces and an
-expert's choice (Sects. 3.1, 3.3-3.4)."""
-import dataclasses
+served, what is refused, what is written (Sects. 3.1, 3.4). How ``prepare`` fuses the traces
+again is tested with :mod:`affwild_lib.annotation`, in test_annotation.py."""
 import json
 import re
 import threading
@@ -9,11 +8,11 @@ import threading
 import numpy as np
 import pytest
 
-from affwild_lib.annotation import fuse
+from affwild_lib import annotation
 from affwild_lib.annotation_tool import traces as tr
 from affwild_lib.annotation_tool.server import create_app
 from affwild_lib.datasets.affwild import read_raw_traces
-from annotate_release import SECONDS, make_release
+from annotate_release import SECONDS, make_release, whole
 
 
 @pytest.fixture
@@ -26,14 +25,16 @@ def client(release):
     return create_app(release).test_client()
 
 
-def whole(n=40, level=0.5, duration=SECONDS):
-    t = np.linspace(0, duration, n)
-    return {"times": t.tolist(), "values": (level * np.sin(t)).tolist()}
-
-
 def post(client, path, **body):
     response = client.post(path, json=body)
     return response.status_code, response.get_json()
+
+
+def test_the_tool_reexports_what_fusion_reads():
+    """Chapter 02 and the server take these from the tool's module; they are annotation's own."""
+    for name in ("traces_root", "fuse_video", "all_traces", "read_selection", "trace_path",
+                 "selection_path", "release_annotators", "TraceError", "K_MIN", "K_MAX"):
+        assert getattr(tr, name) is getattr(annotation, name)
 
 
 def test_traces_go_beside_the_release_never_into_it(release, tmp_path):
@@ -48,6 +49,7 @@ def test_the_lists_and_a_saved_trace(client, release):
     assert lists["done"] == []
     clip = next(v for v in lists["todo"] if v["id"] == "clip")
     assert clip["codec"] == "h264" and clip["duration"] == pytest.approx(SECONDS, abs=0.1)
+    assert next(v for v in lists["todo"] if v["id"] == "bad")["codec"] == "mpeg4"
 
     status, saved = post(client, "/api/trace", dimension="valence", video="clip", annotator="me", **whole())
     assert status == 200 and saved["samples"] == 40
@@ -130,7 +132,7 @@ def test_two_annotators_saving_at_once_keep_their_own_traces(client, release):
     for i in range(4):
         t, v = found[f"p{i}"]
         np.testing.assert_allclose(v, np.round(0.1 * (i + 1) * np.sin(t), 4), atol=2e-4)
-    assert not list(tr.traces_root(release).rglob("*.tmp"))
+    assert not list(tr.traces_root(release).rglob("*.tmp*"))  # atomic's names: .x.csv.<id>.tmp.csv
 
 
 def test_the_validation_view_and_an_experts_choice(client, release):
@@ -151,57 +153,6 @@ def test_the_validation_view_and_an_experts_choice(client, release):
                      chosen=["A1", "A3", "me"])
     assert status == 200
     assert post(client, "/api/traces", dimension="valence", video="clip")[1]["selection"] == ["A1", "A3", "me"]
-
-
-def test_fusion_uses_the_experts_choice_over_the_automatic_one(release):
-    root = tr.traces_root(release)
-    frame_times = np.arange(75) / 25
-    assert not tr.needs_fusion(release, root, "valence", "clip")
-    release_traces = read_raw_traces(release, "clip", "valence")
-    labels, chosen, how = tr.fuse_video(release, root, "valence", "clip", frame_times)
-    expected, expected_chosen = fuse(release_traces, frame_times)
-    np.testing.assert_array_equal(labels, expected)
-    assert how == "automatic" and chosen == expected_chosen
-
-    tr.save_selection(release, root, "valence", "clip", ["A1", "A3"], "e")
-    assert tr.needs_fusion(release, root, "valence", "clip")
-    labels, chosen, how = tr.fuse_video(release, root, "valence", "clip", frame_times)
-    pair, _ = fuse({k: release_traces[k] for k in ("A1", "A3")}, frame_times)
-    np.testing.assert_array_equal(labels, pair)
-    assert how == "expert" and chosen == ["A1", "A3"]
-
-
-def test_prepare_gets_the_fusion_of_all_traces_for_an_annotated_video_only(release):
-    """``relabel`` (what prepare calls): the release's per-frame labels stand until a human trace
-    exists; then that video's labels are the fusion of all its traces, and its shard settings
-    carry a digest of them, so that a store made before is redone for it, resumed for the rest."""
-    from affwild_lib.datasets import affwild
-    from affwild_lib.prepare import _settings
-
-    for vid in ("clip", "bad"):
-        for dim, level in (("valence", 0.1), ("arousal", -0.2)):
-            path = release / "annotations" / "train" / dim / f"{vid}.txt"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("".join(f"{level:.6f}\n" for _ in range(75)))
-    root = tr.traces_root(release)
-    records = affwild.read(release)
-    same, log = tr.relabel(records, release, root)
-    assert log == [] and all(a is b for a, b in zip(same, records))
-
-    tr.save_trace(root, "valence", "clip", "me", *whole(level=0.9).values(), SECONDS)
-    relabelled, log = tr.relabel(affwild.read(release), release, root)
-    assert [(x["video"], x["dimension"], x["how"]) for x in log] == [("clip", "valence", "automatic")]
-    clip = next(r for r in relabelled if r.video_id == "clip")
-    bad = next(r for r in relabelled if r.video_id == "bad")
-    everyone = read_raw_traces(release, "clip", "valence") | read_raw_traces(root, "clip", "valence")
-    expected, _ = fuse(everyone, np.arange(75) / 25)
-    np.testing.assert_allclose(clip.valence, expected.astype(np.float32))
-    assert np.allclose(clip.arousal, -0.2) and np.allclose(bad.valence, 0.1)
-    base = {"format": "affwild"}
-    assert _settings(bad, base, log) == base
-    digest = _settings(clip, base, log)["labels"]
-    changed = dataclasses.replace(clip, valence=clip.valence + np.float32(0.01))
-    assert _settings(changed, base, log)["labels"] != digest
 
 
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
@@ -270,57 +221,3 @@ def test_an_id_differing_only_in_case_is_refused(client, release):
     assert post(client, "/api/trace", dimension="valence", video="clip", annotator="Jane", **whole())[0] == 200
     status, answer = post(client, "/api/trace", dimension="valence", video="clip", annotator="jane", **whole())
     assert status == 400 and "only in case" in answer["error"]
-
-
-def test_one_trace_alone_never_replaces_a_releases_labels_and_stale_traces_are_refused(tmp_path):
-    """A release without raw traces (as the real Aff-Wild): one person's trace is not fused
-    alone; two are. A trace of another copy of the video (other length) stops prepare."""
-    from affwild_lib.datasets import affwild
-
-    release = make_release(tmp_path)
-    for vid in ("clip", "bad"):
-        for dim in ("valence", "arousal"):
-            path = release / "annotations" / "train" / dim / f"{vid}.txt"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("0.1\n" * 75)
-    import shutil
-
-    shutil.rmtree(release / "annotations_raw")
-    root = tr.traces_root(release)
-    tr.save_trace(root, "arousal", "clip", "one", *whole().values(), SECONDS)
-    assert not tr.needs_fusion(release, root, "arousal", "clip")
-    tr.save_trace(root, "arousal", "clip", "two", *whole(level=0.3).values(), SECONDS)
-    assert tr.needs_fusion(release, root, "arousal", "clip")
-    _, log = tr.relabel(affwild.read(release), release, root)
-    assert [x["chosen"] for x in log] == [["one", "two"]]
-
-    short = tr.trace_path(root, "arousal", "clip", "two")
-    short.write_text("time_s,value\n0.0,0.1\n1.0,0.2\n")
-    with pytest.raises(tr.TraceError, match="made for another copy"):
-        tr.relabel(affwild.read(release), release, root)
-
-
-def test_a_trace_the_fusion_leaves_out_changes_no_label(release):
-    """Labels written by the release as this same fusion (the synthetic one's, to 6 decimals):
-    a human trace that is not among the chosen leaves the record, and its shard, as they were."""
-    from affwild_lib.datasets import affwild
-    from affwild_lib.prepare import _settings
-
-    frame_times = np.arange(75) / 25
-    for dim in ("valence", "arousal"):
-        for vid in ("clip", "bad"):
-            path = release / "annotations" / "train" / dim / f"{vid}.txt"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            labels = (fuse(read_raw_traces(release, "clip", "valence"), frame_times)[0]
-                      if (vid, dim) == ("clip", "valence") else np.zeros(75))
-            path.write_text("".join(f"{x:.6f}\n" for x in labels))
-    root = tr.traces_root(release)
-    noise = np.random.default_rng(5).uniform(-1, 1, 40)
-    tr.save_trace(root, "valence", "clip", "me", np.linspace(0, SECONDS, 40), noise, SECONDS)
-    records = affwild.read(release)
-    out, log = tr.relabel(records, release, root)
-    assert log[0]["video"] == "clip" and "me" not in log[0]["chosen"] and log[0]["labels_changed"] is False
-    assert out[records.index(next(r for r in records if r.video_id == "clip"))] is next(
-        r for r in records if r.video_id == "clip")
-    base = {"format": "affwild"}
-    assert all(_settings(r, base, log) == base for r in out)

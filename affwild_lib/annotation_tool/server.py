@@ -38,14 +38,16 @@ MIME = {".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm", ".mkv":
 def create_app(data_root: str | Path, root: str | Path | None = None,
                allowed_hosts: set[str] | None = None) -> Flask:
     """The tool for the Aff-Wild-layout release ``data_root``, keeping traces under ``root``
-    (default :func:`~.traces.traces_root`). ``allowed_hosts``: the ``host:port`` values the
-    ``Host`` header may take, a set the caller may fill once the port is known (None or empty:
-    any, for Flask's test client)."""
+    (default :func:`~affwild_lib.annotation.traces_root`). ``allowed_hosts``: the ``host:port``
+    values the ``Host`` header may take, a set the caller may fill once the port is known (None
+    or empty: any, for Flask's test client)."""
     data_root = Path(data_root).resolve()
     root = Path(root).resolve() if root else tr.traces_root(data_root)
     if root == data_root or data_root in root.parents:
         raise TraceError(f"{root}: traces are not written inside the release {data_root}")
     videos = tr.list_videos(data_root)
+    # The release is read-only while the tool runs: its annotators' ids are read once.
+    taken = {(d, vid): tr.release_annotators(data_root, d, vid) for d in tr.DIMENSIONS for vid in videos}
     locks: dict[Path, threading.Lock] = {}
     locks_guard = threading.Lock()
 
@@ -87,7 +89,7 @@ def create_app(data_root: str | Path, root: str | Path | None = None,
     def annotator(args: dict, dimension: str, video_id: str | None = None) -> str:
         name = tr.check_id("annotator", args.get("annotator"))
         for vid in [video_id] if video_id else videos:
-            if name.lower() in tr.release_annotators(data_root, dimension, vid):
+            if name.lower() in taken[dimension, vid]:
                 raise TraceError(f"{name!r} is an annotator of the release itself: "
                                  "choose another identifier")
         return name

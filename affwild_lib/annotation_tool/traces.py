@@ -1,41 +1,34 @@
-"""What the annotation tool reads and writes on disk (Sects. 3.1 and 3.4).
+"""What the annotation tool writes on disk, and reads back for its pages (Sects. 3.1 and 3.4).
 
-Layout, under the *traces root* (:func:`traces_root`)::
+The layout of the *traces root* and what fusion reads from it (finished traces, experts' choices)
+live in :mod:`affwild_lib.annotation`, which ``prepare`` uses without this package; the names the
+tool's server and chapter 02 take from here are re-exported. This module adds the tool's own part:
+the videos it may serve, the checks a request passes, and the writes. A draft lives in a folder of
+its own with another suffix, so nothing that reads ``annotations_raw/*.csv`` can take half a
+session for a whole one. ``affwild annotate --traces DIR`` puts the traces root elsewhere than
+:func:`~affwild_lib.annotation.traces_root`.
 
-    annotations_raw/<dimension>/<video>/<annotator>.csv     a finished session: time_s,value
-    annotations_drafts/<dimension>/<video>/<annotator>.json  a session in progress (never fused)
-    annotations_validation/<dimension>/<video>.json          an expert's choice of 2-4 annotators
-
-``annotations_raw`` is the layout the synthetic release uses (``FORMATS.md``), so
-:func:`affwild_lib.datasets.affwild.read_raw_traces` reads a human's trace as it reads a
-synthetic annotator's. A draft lives in a folder of its own with another suffix, so nothing that
-reads ``annotations_raw/*.csv`` can take half a session for a whole one.
-
-The traces root is never the release itself: raw data is not modified, and the pipeline's data
-stage rewrites ``data/synth`` whenever the generator changes, which would take human traces with
-it. For a release at ``<data>/<collection>/<dataset>`` it is
-``<data>/annotations/<collection>/<dataset>`` (``data/annotations/synth/affwild`` for the default
-data, ``data/annotations/real/affwild`` for the licensed one), which ``prepare`` and chapter 02
-read beside the release's own traces. ``affwild annotate --traces DIR`` puts it elsewhere.
-
-Every write goes to a temporary file in the same folder and is renamed in place, so a reader
-sees the earlier file or the new one, never half of one.
+Every write goes through :mod:`affwild_lib.atomic` (a temporary file in the same folder, renamed
+in place), so a reader sees the earlier file or the new one, never half of one.
 """
 from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..annotation import fuse
-from ..datasets.affwild import DIMENSIONS, TRACE_HEADER, read_raw_traces
+from .. import atomic
+# Re-exported: the server and chapter 02 reach the traces root through this module.
+from ..annotation import (K_MAX, K_MIN, TraceError, all_traces, fuse_video,  # noqa: F401
+                          read_selection, release_annotators, selection_path, trace_path,
+                          traces_root)
+from ..datasets.affwild import DIMENSIONS, TRACE_HEADER, read_raw_traces  # noqa: F401
+from ..datasets.errors import DatasetError
 from ..datasets.video import find_videos, probe
 
 #: Annotator identifiers: a letter or digit, then letters, digits, '-' or '_', 32 at most. Anything
@@ -44,13 +37,6 @@ ANNOTATOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 #: How far from the video's start and end a finished trace may begin and stop, in seconds: the
 #: browser reports the end of playback up to a frame or two before the last frame's time.
 COVERAGE_SLACK_S = 0.5
-K_MIN, K_MAX = 2, 4  # the expert keeps the 2-4 annotations that agree (Sect. 3.4)
-#: Labels equal to the release's to within its files' rounding (6 decimals, float32) are its own.
-RELEASE_ROUNDING = 2e-6
-
-
-class TraceError(ValueError):
-    """A request the tool refuses, with a message meant for the person who made it."""
 
 
 @dataclass(frozen=True)
@@ -62,12 +48,6 @@ class Video:
     duration_s: float
     fps: float
     codec: str
-
-
-def traces_root(data_root: str | Path) -> Path:
-    """Where human traces of the release ``data_root`` are kept (see the module docstring)."""
-    root = Path(data_root).resolve()
-    return root.parent.parent / "annotations" / root.parent.name / root.name
 
 
 def check_id(kind: str, value: str) -> str:
@@ -108,38 +88,17 @@ def list_videos(data_root: str | Path) -> dict[str, Video]:
 
 
 def _describe(video_id: str, split: str, path: Path) -> Video:
-    import av
-
     try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            fps = float(stream.average_rate or stream.guessed_rate)
-            duration = (float(container.duration) / 1e6 if container.duration
-                        else probe(path).n_frames / fps)
-            return Video(video_id, split, path.resolve(), duration, fps, stream.codec_context.name)
-    except Exception:  # unreadable here: listed all the same, the browser will say it can't play
+        info = probe(path)
+    except DatasetError:  # unreadable here: listed all the same, the browser will say it can't play
         return Video(video_id, split, path.resolve(), math.nan, math.nan, "unreadable")
-
-
-def release_annotators(data_root: str | Path, dimension: str, video_id: str) -> set[str]:
-    """Annotators whose traces came with the release, in lower case (a human may not take their
-    ids, whatever the case: on some file systems ``Jane.csv`` and ``jane.csv`` are one file)."""
-    folder = Path(data_root) / "annotations_raw" / dimension / video_id
-    return {p.stem.lower() for p in folder.glob("*.csv")} if folder.is_dir() else set()
+    return Video(video_id, split, path.resolve(), info.duration_s, info.fps, info.codec)
 
 
 # -- finished sessions ---------------------------------------------------------------------------
 
-def trace_path(root: Path, dimension: str, video_id: str, annotator: str) -> Path:
-    return Path(root) / "annotations_raw" / dimension / video_id / f"{annotator}.csv"
-
-
 def draft_path(root: Path, dimension: str, video_id: str, annotator: str) -> Path:
     return Path(root) / "annotations_drafts" / dimension / video_id / f"{annotator}.json"
-
-
-def selection_path(root: Path, dimension: str, video_id: str) -> Path:
-    return Path(root) / "annotations_validation" / dimension / f"{video_id}.json"
 
 
 def check_trace(times, values, duration_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -175,22 +134,6 @@ def check_trace(times, values, duration_s: float) -> tuple[np.ndarray, np.ndarra
     return t, v
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a uniquely named temporary file in the same folder, so
-    concurrent writers never share a temporary file and a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_trace(root: Path, dimension: str, video_id: str, annotator: str, times, values,
                duration_s: float) -> Path:
     """Write a finished session as ``annotations_raw/.../<annotator>.csv``; drop its draft."""
@@ -202,7 +145,7 @@ def save_trace(root: Path, dimension: str, video_id: str, annotator: str, times,
         if twins:
             raise TraceError(f"{twins[0]!r} has already annotated this video: identifiers differing "
                              "only in case are one file on some systems; choose another")
-    write_text_atomic(path, TRACE_HEADER + "\n" + "".join(f"{a:.3f},{b:.4f}\n" for a, b in zip(t, v)))
+    atomic.write_text(path, TRACE_HEADER + "\n" + "".join(f"{a:.3f},{b:.4f}\n" for a, b in zip(t, v)))
     draft_path(root, dimension, video_id, annotator).unlink(missing_ok=True)
     return path
 
@@ -223,7 +166,7 @@ def save_draft(root: Path, dimension: str, video_id: str, annotator: str, state:
             "position": float(position) if isinstance(position, (int, float)) else 0.0,
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     path = draft_path(root, dimension, video_id, annotator)
-    write_text_atomic(path, json.dumps(body))
+    atomic.write_text(path, json.dumps(body))
     return path
 
 
@@ -250,18 +193,7 @@ def drafts_of(root: Path, dimension: str, annotator: str) -> set[str]:
     return {p.parent.name for p in folder.glob(f"*/{annotator}.json")}
 
 
-# -- all traces of a video, and the expert's choice (Sect. 3.4) ---------------------------------
-
-def all_traces(data_root: str | Path, dimension: str, video_id: str,
-               root: Path | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The release's traces of one video, then the human ones under ``root`` (default
-    :func:`traces_root`). A human id equal to a release annotator's is refused at login, so
-    neither hides the other; should one appear all the same, the release's is kept."""
-    traces = dict(read_raw_traces(data_root, video_id, dimension))
-    for name, trace in read_raw_traces(root or traces_root(data_root), video_id, dimension).items():
-        traces.setdefault(name, trace)
-    return traces
-
+# -- the expert's choice (Sect. 3.4) ------------------------------------------------------------
 
 def save_selection(data_root: str | Path, root: Path, dimension: str, video_id: str,
                    chosen: list[str], expert: str) -> Path:
@@ -277,100 +209,7 @@ def save_selection(data_root: str | Path, root: Path, dimension: str, video_id: 
     if unknown:
         raise TraceError(f"no trace of {', '.join(unknown)} for video {video_id}")
     path = selection_path(root, dimension, video_id)
-    write_text_atomic(path, json.dumps({
+    atomic.write_json(path, {
         "video": video_id, "dimension": dimension, "chosen": chosen, "expert": expert,
-        "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=1) + "\n")
+        "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     return path
-
-
-def read_selection(root: Path, dimension: str, video_id: str) -> list[str] | None:
-    """The expert's choice for this video, or None where no expert has validated it."""
-    path = selection_path(root, dimension, video_id)
-    if not path.is_file():
-        return None
-    try:
-        chosen = json.loads(path.read_text())["chosen"]
-        if not (isinstance(chosen, list) and all(isinstance(c, str) for c in chosen)):
-            raise TypeError("'chosen' is not a list of names")
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise TraceError(f"{path}: not a validation record ({error})") from None
-    return chosen
-
-
-def fuse_video(data_root: str | Path, root: Path, dimension: str, video_id: str, frame_times):
-    """Per-frame labels of one video: the expert's choice averaged where there is one (Sect.
-    3.4), else the automatic choice of the 2-4 most correlated annotators (Sect. 3.3,
-    :func:`affwild_lib.annotation.fuse`). Returns ``(labels, chosen, how)``."""
-    traces = all_traces(data_root, dimension, video_id, root)
-    chosen = read_selection(root, dimension, video_id)
-    if chosen is not None:
-        missing = [name for name in chosen if name not in traces]
-        if missing:
-            raise TraceError(f"{selection_path(root, dimension, video_id)}: the expert chose "
-                             f"{', '.join(missing)}, whose traces are gone")
-        labels, _ = fuse({name: traces[name] for name in chosen}, frame_times,
-                         k_min=len(chosen), k_max=len(chosen), threshold=-np.inf)
-        return labels, chosen, "expert"
-    labels, chosen = fuse(traces, frame_times)
-    return labels, chosen, "automatic"
-
-
-def needs_fusion(data_root: str | Path, root: Path, dimension: str, video_id: str) -> bool:
-    """Whether a video's released labels give way to a fusion of its traces: an expert chose
-    among them, or a human trace was added under ``root`` and there are at least
-    :data:`K_MIN` traces in all (one person's trace alone never replaces a release's labels:
-    the real Aff-Wild ships none of its raw traces). Elsewhere the release's per-frame labels
-    stand (for the synthetic release they are this same fusion of its own traces)."""
-    if selection_path(root, dimension, video_id).is_file():
-        return True
-    human = read_raw_traces(root, video_id, dimension)
-    return bool(human) and len(human) + len(release_annotators(data_root, dimension, video_id)) >= K_MIN
-
-
-def _check_made_for(root: Path, dims, video_id: str, duration_s: float) -> None:
-    """Refuse human traces that cannot be of this video: they stop far from its end (the
-    release was replaced, say, or the synthetic data regenerated with other settings)."""
-    for d in dims:
-        for name, (t, _) in read_raw_traces(root, video_id, d).items():
-            if abs(t[-1] - duration_s) > 1.0:
-                raise TraceError(f"{trace_path(root, d, video_id, name)}: ends at {t[-1]:.2f} s but "
-                                 f"video {video_id} lasts {duration_s:.2f} s: it was made for another "
-                                 "copy of the video; remove it (or annotate again)")
-
-
-def relabel(records: list, data_root: str | Path, root: Path) -> tuple[list, list[dict]]:
-    """Aff-Wild records with the labels of every dimension that :func:`needs_fusion` re-fused
-    from all of its traces (used by ``prepare``). Returns ``(records, what was done)``.
-
-    A labelled video gets fused labels on the frames the release labels; a video the release
-    leaves unlabelled (a test video) is labelled only where both dimensions can be fused.
-    Frame ``i`` is at ``i / fps``, the clock the traces' ``time_s`` share (Sect. 3.3).
-    """
-    import dataclasses
-
-    out, log = [], []
-    for record in records:
-        dims = [d for d in DIMENSIONS if needs_fusion(data_root, root, d, record.video_id)]
-        if not dims or (not record.labelled and len(dims) < len(DIMENSIONS)):
-            out.append(record)
-            continue
-        info = probe(record.media)
-        _check_made_for(root, dims, record.video_id, info.n_frames / info.fps)
-        frame_index = (record.frame_index if record.labelled
-                       else np.arange(info.n_frames, dtype=np.int64))
-        times = np.arange(info.n_frames) / info.fps
-        labels = {d: getattr(record, d) for d in DIMENSIONS}
-        changed = not record.labelled
-        for d in dims:
-            fused, chosen, how = fuse_video(data_root, root, d, record.video_id, times)
-            fused = fused[frame_index].astype(np.float32)
-            # The same annotators chosen again give the release's own labels (to its 6 decimals):
-            # keep them, so that a trace the fusion leaves out changes nothing downstream.
-            same = labels[d] is not None and np.allclose(fused, labels[d], rtol=0, atol=RELEASE_ROUNDING)
-            if not same:
-                labels[d], changed = fused, True
-            log.append({"video": record.video_id, "dimension": d, "chosen": chosen, "how": how,
-                        "labels_changed": not same})
-        out.append(dataclasses.replace(record, frame_index=frame_index,
-                                       time_s=frame_index / info.fps, **labels) if changed else record)
-    return out, log

@@ -1,4 +1,4 @@
-"""Aff-Wild, the paper's database (Sect. 2.4, 3), in its release layout (``FORMATS.md``).
+"""Aff-Wild, the paper's database (Sect. 2.4, 3), in its release layout.
 
 ::
 
@@ -8,6 +8,8 @@
     <root>/annotations_raw/<dimension>/<id>/<annotator>.csv   optional: time_s,value
 
 ``landmarks/`` and ``bboxs/`` are released in a format no public code documents: not read.
+For users, the book page *Data formats* (``book/data_formats.md``) describes the layout and
+these policies.
 
 Policies:
 
@@ -110,7 +112,8 @@ def read_raw_traces(root: str | Path, video_id: str,
 
     They are the input of the annotation processing of Sect. 3.3-3.4 (matching samples to
     frames, then fusing annotators), not labels, so they stay out of :class:`VideoRecord`.
-    The real release does not include them (``FORMATS.md``): a missing folder gives ``{}``.
+    The real release does not include them (our synthetic one does): a missing folder gives
+    ``{}``.
     Each ``<annotator>.csv`` has the header ``time_s,value``; times must not go backwards
     (samples come at a variable rate, Sect. 3.1) and values lie in [-1, 1].
     """
@@ -121,6 +124,8 @@ def read_raw_traces(root: str | Path, video_id: str,
         return {}
     traces = {}
     for path in sorted(folder.glob("*.csv")):
+        if path.name.startswith("."):  # a writer's temporary file, or macOS's ._ metadata
+            continue
         lines = read_lines(path)
         if not lines or lines[0].strip() != TRACE_HEADER:
             raise DatasetError(path, 1, f"first line must be {TRACE_HEADER!r}")

@@ -1,4 +1,4 @@
-"""Frame count, frame rate and frame size of a video file (PyAV), and of a frame image.
+"""Frame count, frame rate, frame size, duration and codec of a video file (PyAV); size of an image.
 
 Aff-Wild (Sect. 2.4) and AFEW (Sect. 2.2) ship videos rather than frames; their readers need
 the number of frames (to match the per-frame labels) and the frame rate (to give each frame a
@@ -25,6 +25,10 @@ class VideoInfo:
     fps: float
     width: int
     height: int
+    #: The container's duration where it states one, else ``n_frames / fps``.
+    duration_s: float
+    #: FFmpeg's name for the stream's codec (``h264``, ``mpeg4``, ...): whether a browser plays it.
+    codec: str
 
 
 def probe(path: str | Path) -> VideoInfo:
@@ -43,13 +47,15 @@ def probe(path: str | Path) -> VideoInfo:
             rate = stream.average_rate or stream.guessed_rate
             n_frames = stream.frames or sum(1 for _ in container.decode(stream))
             width, height = stream.codec_context.width, stream.codec_context.height
+            codec, duration = stream.codec_context.name, container.duration
     except (av.FFmpegError, OSError) as error:
         raise DatasetError(path, None, f"cannot read video: {error}") from error
     if not rate:
         raise DatasetError(path, None, "video stream has no frame rate")
     if n_frames <= 0:
         raise DatasetError(path, None, "video has no frames")
-    return VideoInfo(int(n_frames), float(rate), int(width), int(height))
+    duration_s = float(duration) / 1e6 if duration else n_frames / float(rate)  # PyAV: microseconds
+    return VideoInfo(int(n_frames), float(rate), int(width), int(height), duration_s, str(codec))
 
 
 def find_videos(folder: Path) -> dict[str, Path]:
