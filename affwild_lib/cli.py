@@ -32,20 +32,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_experiments(commands) -> None:
-    """model-info, train, evaluate: one named experiment (a row of Tables 5, 9-14) each."""
+    """model-info (any named experiment), train, evaluate (a row of Tables 5, 9-14) each."""
     from .experiments import EXPERIMENTS
 
-    def experiment_parser(name, help_, description):
+    sect4 = [n for n, e in EXPERIMENTS.items() if e.dataset == "affwild"]
+
+    def experiment_parser(name, help_, description, names=sect4):
         sub = commands.add_parser(name, help=help_, description=description)
-        sub.add_argument("experiment", metavar="EXP", choices=list(EXPERIMENTS),
-                         help="a named experiment (one row of a paper table): " + ", ".join(EXPERIMENTS))
+        sub.add_argument("experiment", metavar="EXP", choices=names,
+                         help="a named experiment (one row of a paper table): " + ", ".join(names))
         sub.add_argument("--profile", help="params.yaml profile (default: the active one)")
         return sub
 
     info = experiment_parser(
         "model-info", "print an experiment's model, layer by layer",
         "Print the Keras summary of EXP's model as the profile builds it, then one line of JSON "
-        "with 'params' (total) and 'layers' (name, output shape, params). Weights are not allocated.")
+        "with 'params' (total) and 'layers' (name, output shape, params). Weights are not allocated.",
+        names=list(EXPERIMENTS))
     info.set_defaults(func=_model_info)
     train = experiment_parser(
         "train", "train an experiment (resumes after an interruption)",
@@ -113,7 +116,7 @@ def _evaluate(args) -> int:
 
 def _add_transfer(commands) -> None:
     """transfer: one row of Tables 15-18 (Sect. 5), trained and evaluated."""
-    from .transfer import TRANSFERS
+    from .experiments import TRANSFERS
 
     sub = commands.add_parser(
         "transfer", help="train and evaluate a transfer experiment (RECOLA, AFEW-VA, EmotiW)",
@@ -202,7 +205,7 @@ def _add_synth(commands) -> None:
     synth = commands.add_parser(
         "synth", help="generate the synthetic datasets in the real releases' layouts",
         description="Generate SynthAffWild: synthetic Aff-Wild-, RECOLA-, AFEW-VA- and AFEW-like "
-        "data, written in the real releases' on-disk layouts (FORMATS.md), with the ground truth the "
+        "data, written in the real releases' on-disk layouts (book page Data formats, book/data_formats.md), with the ground truth the "
         "real ones lack under <dataset>/synth_truth/. OUT is written atomically; an existing OUT is "
         "replaced only if it is an earlier synthetic release. Prints a one-line JSON summary last.",
     )
@@ -231,7 +234,7 @@ def _add_data(commands) -> None:
     data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     check = data_commands.add_parser(
         "check", help="validate a release and print a one-line JSON summary",
-        description="Read every file of a release in its published layout (FORMATS.md), report the "
+        description="Read every file of a release in its published layout (book page Data formats, book/data_formats.md), report the "
         "first problem as FILE:LINE: message, or print one line of JSON: videos or clips, frames, "
         "labelled frames, per-split counts, label ranges, frames dropped by each documented policy. "
         "Nothing under PATH is written.",

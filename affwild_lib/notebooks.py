@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import sys
 from pathlib import Path
 
+from .atomic import write_file
 from .config import profile_params, repo_root
 
 KERNEL = "affwild"  # installed into .venv by scripts/bootstrap.sh
@@ -49,19 +49,14 @@ def run(notebook: Path, out: Path, profile: str | None = None, kernel: str = KER
 
     notebook, out = Path(notebook), Path(out)
     params = notebook_parameters(notebook, profile)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.ipynb")
-    try:
-        pm.execute_notebook(
-            str(notebook), str(tmp), parameters=params, kernel_name=kernel,
-            cwd=str(repo_root()), progress_bar=False, report_mode=False,
-            # C-level logs (TensorFlow's start-up lines on stderr) go to this process's
-            # stderr, the DVC log, rather than into the chapter; Python output is unaffected
-            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
-        )
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    # papermill saves the notebook as it goes: into a temporary file, moved into place at the end
+    write_file(out, lambda tmp: pm.execute_notebook(
+        str(notebook), str(tmp), parameters=params, kernel_name=kernel,
+        cwd=str(repo_root()), progress_bar=False, report_mode=False,
+        # C-level logs (TensorFlow's start-up lines on stderr) go to this process's
+        # stderr, the DVC log, rather than into the chapter; Python output is unaffected
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+    ), keep_suffix=True)
     return out
 
 

@@ -150,6 +150,8 @@ TABLE_17 = {
 #: Table 18: per-class and total accuracy on the EmotiW 2017 (AFEW 5.0) validation set
 #: (Sect. 5.2.1). Rows/columns as printed (the last row's lower-case "fine-tuned" too).
 EMOTIONS = ["Neutral", "Anger", "Disgust", "Fear", "Happy", "Sad", "Surprise"]
+#: AFEW's folder names (:data:`affwild_lib.datasets.afew.EMOTIONS`) where Table 18 names a class otherwise.
+PAPER_EMOTIONS = {"Angry": "Anger"}
 TABLE_18 = {
     name: dict(zip(EMOTIONS + ["Total"], values)) for name, values in [
         ("VGG-16", [0.327, 0.424, 0.102, 0.093, 0.476, 0.138, 0.133, 0.263]),
@@ -359,7 +361,7 @@ def table(number: int) -> pd.DataFrame:
     return frame
 
 
-__all__ = ["AFFWILD", "CAPTIONS", "EMOTIONS", "SCORE_TABLES", "TABLE_2", "TABLE_3", "TABLE_4",
+__all__ = ["AFFWILD", "CAPTIONS", "EMOTIONS", "PAPER_EMOTIONS", "SCORE_TABLES", "TABLE_2", "TABLE_3", "TABLE_4",
            "TABLE_5", "TABLE_6", "TABLE_9", "TABLE_10", "TABLE_11", "TABLE_12", "TABLE_13",
            "TABLE_14", "TABLE_15", "TABLE_16", "TABLE_17", "TABLE_18", "TABLE_19",
            "TRANSCRIBED", "accuracies", "all_scores", "caption", "scores", "table"]

@@ -64,7 +64,7 @@ def load(path: str | Path | None = None, window: int | None = None, size: int = 
     """
     import keras
 
-    from .models import affwildnet, heads  # noqa: F401  (registers the custom layers)
+    from .models import cnn_rnn, heads  # noqa: F401  (registers the custom layers)
 
     path = Path(path) if path else default_weights()
     if not path.is_file():
@@ -100,9 +100,9 @@ def load(path: str | Path | None = None, window: int | None = None, size: int = 
 
 def _load_npz(path: Path, window: int | None, size: int) -> Loaded:
     """AffWildNet of Table 8 at full width, every weighted layer set from ``path``."""
-    from .models import build, load_npz_weights
+    from .models import AFFWILDNET, build, load_npz_weights
 
-    model = build("affwildnet", input_size=size, width=1.0, seq_len=None)
+    model = build("cnn_rnn", **AFFWILDNET, input_size=size, width=1.0, seq_len=None)
     try:
         names = load_npz_weights(model, path)
     except (OSError, ValueError) as error:
@@ -118,6 +118,15 @@ def _progress(total: int | None, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total or None, unit="frame", desc="predict", file=sys.stderr, disable=not enabled)
+
+
+def _windows(frames: np.ndarray, window: int) -> np.ndarray:
+    """(n, ...) frames as (ceil(n / window), window, ...), the last window padded with the last
+    frame (the RNN is causal: padding at the end changes no real frame's prediction)."""
+    pad = -len(frames) % window
+    if pad:
+        frames = np.concatenate([frames, np.repeat(frames[-1:], pad, axis=0)])
+    return frames.reshape(-1, window, *frames.shape[1:])
 
 
 class _Batcher:
@@ -138,20 +147,17 @@ class _Batcher:
             self.flush()
 
     def flush(self) -> None:
-        import keras
+        from .engine import predict_batch
 
         n = len(self.images)
         if not n:
             return
-        pad = self.per_call - n
-        images = np.stack(self.images + [self.images[-1]] * pad)
-        points = np.stack(self.points + [self.points[-1]] * pad).astype(np.float32)
-        x = faces.normalise(images)
-        if self.loaded.recurrent:
-            shape = (self.batch, self.loaded.window)
-            x, points = x.reshape(*shape, *x.shape[1:]), points.reshape(*shape, *points.shape[1:])
+        x, points = faces.normalise(np.stack(self.images)), np.stack(self.points).astype(np.float32)
+        if self.loaded.recurrent:  # whole windows: the padding fills the last one, then whole ones
+            x = _windows(x, self.loaded.window)
+            points = _windows(points, self.loaded.window)
         inputs = (x, points) if self.loaded.landmarks else x
-        pred = keras.ops.convert_to_numpy(self.loaded.model.predict_on_batch(inputs)).reshape(-1, 2)
+        pred = predict_batch(self.loaded.model, inputs, self.batch).reshape(-1, 2)
         for index, value in zip(self.indices, pred[:n]):
             self.out[index] = value
         self.images, self.points, self.indices = [], [], []
@@ -260,18 +266,12 @@ def figure(table: pd.DataFrame, title: str = "", points: int = 12):
 def write(table: pd.DataFrame, fig, out: str | Path, stem: str) -> dict[str, str]:
     """``<out>/<stem>.csv`` and ``<out>/<stem>.png``, each written to a temporary name and
     moved into place."""
-    import os
+    from .atomic import write_file
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / f"{stem}.csv", "figure": out / f"{stem}.png"}
-    for key, path in paths.items():
-        tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-        if key == "csv":
-            table.to_csv(tmp, index=False, float_format="%.5f")
-        else:
-            fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
+    write_file(paths["csv"], lambda p: table.to_csv(p, index=False, float_format="%.5f"))
+    write_file(paths["figure"], lambda p: fig.savefig(p, dpi=110, format="png"))
     return {k: str(v) for k, v in paths.items()}
 
 

@@ -25,9 +25,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import claims as C
+from .atomic import write_file, write_json
 from .config import repo_root
+from .datasets.afew import EMOTIONS
 from .experiments import EXPERIMENTS
-from .transfer import EMOTIONS, PAPER_EMOTIONS, TRANSFERS
+from .paper import PAPER_EMOTIONS
 
 METRICS = ["ccc_valence", "ccc_arousal", "mse_valence", "mse_arousal"]
 #: Sect. 5's further columns: Pearson CC (Table 16) and accuracies (Table 18).
@@ -39,8 +41,8 @@ ROW_SETTINGS = ("model", "backbone", "landmarks", "annotation", "rnn", "rnn_laye
 
 def changed_settings(name: str, config: dict | None) -> str:
     """'rnn_units=100, ...': the row settings of a run that differ from the paper's."""
-    if name not in EXPERIMENTS:
-        return ""  # Sect. 5's rows have no per-experiment overrides
+    if name not in EXPERIMENTS or EXPERIMENTS[name].dataset != "affwild":
+        return ""  # params.yaml's experiments: block overrides Sect. 4's rows only
     base = EXPERIMENTS[name].as_dict()
     return ", ".join(f"{k}={config[k]}" for k in ROW_SETTINGS
                      if config and k in config and config[k] != base[k])
@@ -55,7 +57,7 @@ def scores(folder=None) -> pd.DataFrame:
     Sect. 4 and of Sect. 5 (``dataset`` says which: empty for Aff-Wild)."""
     folder = Path(folder) if folder else experiments_dir()
     rows = {}
-    for name in [*EXPERIMENTS, *TRANSFERS]:
+    for name in EXPERIMENTS:
         path = folder / name / "metrics.json"
         if path.is_file():
             m = json.loads(path.read_text())
@@ -87,7 +89,7 @@ def rows_of(table: int) -> dict[str, str]:
     """Paper row label -> the experiment reproducing it, for Table ``table`` (``"15x"``: our
     rows added to Table 15, which the paper does not have)."""
     out = {}
-    for name, exp in [*EXPERIMENTS.items(), *TRANSFERS.items()]:
+    for name, exp in EXPERIMENTS.items():
         for entry in exp.tables:
             t, _, row = entry.partition(":")
             if t == str(table):
@@ -173,17 +175,15 @@ def record(out, folder=None, note: str = "") -> Path:
         raise FileNotFoundError(f"{folder}: no evaluated experiment (metrics.json) to record")
     verdicts = C.verdicts(folder)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "scores.csv.tmp")
-    os.replace(out / "scores.csv.tmp", out / "scores.csv")
-    (out / "verdicts.json.tmp").write_text(json.dumps(verdicts, indent=1) + "\n")
-    os.replace(out / "verdicts.json.tmp", out / "verdicts.json")
+    write_file(out / "scores.csv", lambda p: table.to_csv(p))
+    write_json(out / "verdicts.json", verdicts)
     run = {"profile": sorted(set(table["profile"].dropna())),
            "data_source": sorted(set(table["data_source"].dropna())),
            "commit": _git("rev-parse", "HEAD"), "dirty": bool(_git("status", "--porcelain")),
            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
            "python": sys.version.split()[0], "training_seconds": float(table["wall_seconds"].sum()),
            "note": note}
-    (out / "run.json").write_text(json.dumps(run, indent=1) + "\n")
+    write_json(out / "run.json", run)
     return out
 
 

@@ -1,8 +1,9 @@
 """AffWildNet as a prior for other datasets (Sect. 5): RECOLA, AFEW-VA and EmotiW (AFEW).
 
-One :class:`Transfer` is one row of Tables 15-18: a model trained on one of the three
-datasets, either starting from the AffWildNet of chapter 05 (``prior=True``,
-``experiments/affwildnet/model.keras``) or without it. ``run(name)`` trains and evaluates it
+One row of Tables 15-18 is an :class:`affwild_lib.experiments.Experiment` trained on one of
+the three datasets (:data:`affwild_lib.experiments.TRANSFERS`), either starting from the
+AffWildNet of chapter 05 (``init="affwildnet"``, ``experiments/affwildnet/model.keras``) or
+without it. ``run(name)`` trains and evaluates it
 and writes ``experiments/<name>/``::
 
     metrics.json    test scores (CCC, Pearson CC, MSE; or per-class and total accuracy),
@@ -36,180 +37,25 @@ Fine-tuning modes (Sect. 4.2, "we experimented following two approaches"):
 connected and recurrent layers with the usual 1e-3 (:func:`freeze_cnn`). Each chapter says
 which it uses.
 
-Profiles: ``params.yaml`` ``profiles.<p>.transfer`` gives epochs, steps, batch sizes, window
-length and stride (one value, or one per dataset: AFEW-VA's clips are often shorter than
-RECOLA's useful windows, and a clip shorter than a window gives no training window) and
-``finetune_lr``; width, crop size and seed are the ``train`` block's, since a prior must have
-the shape AffWildNet was trained in.
+The settings of each row and how a profile scales it are the registry's
+(:mod:`affwild_lib.experiments`, ``params.yaml`` ``profiles.<p>.transfer``); the epoch loop, the
+prediction loop, the scores and the writers are :mod:`affwild_lib.engine`'s. What is here is
+Sect. 5's own: the protocols' runs and folds, the prior, and the clips' emotions.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-#: Per dataset: the store and the protocol.
-DATASETS = {
-    "recola": dict(task="va", train="train", select="dev", test="test", folds=0,
-                   title="RECOLA", section="5.1.1"),
-    "afew-va": dict(task="va", train="all", select=None, test="all", folds=5,
-                    title="AFEW-VA", section="5.1.2"),
-    "afew": dict(task="emotions", train="train", select=None, test="val", folds=0,
-                 title="AFEW (EmotiW 2017)", section="5.2.1"),
-}
-#: AFEW's categories, in the order of its folders and of the 7 output units.
-EMOTIONS = ("Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise")
-#: How Table 18 names them.
-PAPER_EMOTIONS = {"Angry": "Anger"}
-PRIOR = "affwildnet"
-PROFILE_DEFAULTS = {
-    "tiny": dict(epochs=3, max_steps_per_epoch=15, batch=16, rnn_batch=4, seq_len=8, seq_stride=4,
-                 finetune_lr=1e-4, folds=5, val_fraction=0.2),
-    "paper": dict(epochs=20, max_steps_per_epoch=None, batch=50, rnn_batch=80,
-                  seq_len={"recola": 80, "afew-va": 10, "afew": 16},
-                  seq_stride={"recola": 40, "afew-va": 5, "afew": 8},
-                  finetune_lr=1e-4, folds=5, val_fraction=0.2),
-}
-
-
-@dataclass(frozen=True)
-class Transfer:
-    """One row of Tables 15-18: a model, a dataset, and whether it starts from AffWildNet."""
-
-    name: str
-    dataset: str                      # a key of DATASETS
-    model: str                        # 'affwildnet' (CNN-RNN) | 'vgg_face' | 'vgg16' | 'resnet50'
-    backbone: str = "vgg_face"        # the CNN part of a CNN-RNN
-    rnn: str | None = None
-    rnn_layers: int = 0
-    rnn_units: int = 0
-    landmarks: bool = True
-    prior: bool = False               # start from chapter 05's AffWildNet
-    mode: str = "whole"               # with a prior: 'whole' | 'frozen' (Sect. 4.2)
-    learning_rate: float = 1e-3
-    dropout: float = 0.5
-    tables: tuple[str, ...] = ()
-    description: str = ""
-    # ---- filled by resolve() from the profile ----
-    profile: str | None = None
-    width: float = 1.0
-    input_size: int = 96
-    epochs: int = 20
-    max_steps_per_epoch: int | None = None
-    batch_size: int = 50
-    seq_len: int | None = None
-    seq_stride: int | None = None
-    folds: int = 5
-    val_fraction: float = 0.2
-    seed: int = 0
-    bn_momentum: float | None = None
-    store: str | None = None
-    data_root: str | None = None
-    prior_path: str | None = None
-
-    @property
-    def is_rnn(self) -> bool:
-        return self.model == "affwildnet"
-
-    @property
-    def task(self) -> str:
-        return DATASETS[self.dataset]["task"]
-
-    def model_config(self) -> dict:
-        config = dict(input_size=self.input_size, width=self.width, landmarks=self.landmarks,
-                      dropout=self.dropout, head=self.task)
-        if self.is_rnn:
-            config.update(backbone=self.backbone, rnn=self.rnn, rnn_units=self.rnn_units,
-                          rnn_layers=self.rnn_layers, seq_len=None)
-        return config
-
-
-def _affwildnet(name, dataset, tables, prior, **kw) -> Transfer:
-    """AffWildNet's architecture (Table 8: VGG-Face, landmarks, FC 4096, 2 x GRU 128)."""
-    return Transfer(name=name, dataset=dataset, model="affwildnet", backbone="vgg_face", rnn="gru",
-                    rnn_layers=2, rnn_units=128, prior=prior, tables=tables, **kw)
-
-
-_ALL = [
-    # Table 15, RECOLA
-    _affwildnet("recola-affwildnet", "recola", ("15:Fine-tuned AffWildNet",), True,
-                description="AffWildNet fine-tuned on RECOLA, every layer, small learning rate"),
-    _affwildnet("recola-affwildnet-frozen", "recola", ("15x:AffWildNet, CNN frozen",), True,
-                mode="frozen",
-                description="AffWildNet on RECOLA with its CNN frozen: FC and GRU layers retrained"),
-    Transfer("recola-resnet-gru", "recola", "affwildnet", backbone="resnet50", rnn="gru",
-             rnn_layers=2, rnn_units=128, tables=("15:ResNet-GRU",),
-             description="ResNet-50 + 2-layer GRU trained on RECOLA alone (Sect. 5.1.1)"),
-    _affwildnet("recola-affwildnet-noprior", "recola", ("15x:AffWildNet, no Aff-Wild prior",), False,
-                description="AffWildNet's architecture trained on RECOLA alone: the prior's effect"),
-    # Tables 16 and 17, AFEW-VA
-    _affwildnet("afewva-affwildnet", "afew-va",
-                ("16:Fine-tuned AffWildNet", "17:Fine-tuned AffWildNet"), True,
-                description="AffWildNet fine-tuned on AFEW-VA, every layer, small learning rate"),
-    Transfer("afewva-cnn-vggface", "afew-va", "vgg_face", tables=("17:only CNN",),
-             description="VGG-Face conv + FC 4096-2048 trained on AFEW-VA alone (Sect. 5.1.2)"),
-    _affwildnet("afewva-affwildnet-noprior", "afew-va", ("17x:AffWildNet, no Aff-Wild prior",), False,
-                description="AffWildNet's architecture trained on AFEW-VA alone"),
-    # Table 18, EmotiW
-    Transfer("emotiw-vgg16", "afew", "vgg16", tables=("18:VGG-16",)),
-    Transfer("emotiw-vgg16-rnn", "afew", "affwildnet", backbone="vgg16", rnn="gru", rnn_layers=2,
-             rnn_units=128, tables=("18:VGG-16 + RNN",)),
-    Transfer("emotiw-resnet", "afew", "resnet50", tables=("18:ResNet",)),
-    Transfer("emotiw-resnet-rnn", "afew", "affwildnet", backbone="resnet50", rnn="gru",
-             rnn_layers=2, rnn_units=128, tables=("18:ResNet + RNN",)),
-    _affwildnet("emotiw-vggface-rnn", "afew", ("18:VGG-Face + RNN",), False,
-                description="VGG-Face + 2 x GRU 128 with landmarks: AffWildNet without the prior"),
-    _affwildnet("emotiw-affwildnet", "afew", ("18:fine-tuned AffWildNet",), True,
-                description="AffWildNet with a 7-unit softmax output, fine-tuned on AFEW"),
-]
-#: name -> the row's settings.
-TRANSFERS: dict[str, Transfer] = {t.name: t for t in _ALL}
-
-
-def get(name: str) -> Transfer:
-    if name not in TRANSFERS:
-        raise KeyError(f"unknown transfer experiment {name!r}; known: {', '.join(TRANSFERS)}")
-    return TRANSFERS[name]
-
-
-def by_dataset(dataset: str) -> list[Transfer]:
-    return [t for t in _ALL if t.dataset == dataset]
-
-
-def resolve(name: str, profile: str | None = None, root: Path | None = None, **overrides) -> Transfer:
-    """``name`` as profile ``profile`` runs it: the ``train`` block's width, crop size, seed and
-    batch-norm momentum (those of the prior), the ``transfer`` block's schedule."""
-    from .config import repo_root
-    from .experiments import profile_settings
-
-    root = Path(root) if root else repo_root()
-    base = get(name)
-    profile_name, train, params = profile_settings(profile, root)
-    s = dict(PROFILE_DEFAULTS.get(profile_name, PROFILE_DEFAULTS["paper"]))
-    s.update(params.get("transfer") or {})
-    for key in ("seq_len", "seq_stride"):  # one value, or one per dataset
-        if isinstance(s[key], dict):
-            s[key] = s[key][base.dataset]
-    batch = s["rnn_batch"] if base.is_rnn else s["batch"]
-    lr = float(s["finetune_lr"]) if base.prior and base.mode == "whole" else base.learning_rate
-    changes = dict(
-        profile=profile_name, width=float(train["width"]), input_size=int(train["input_size"]),
-        epochs=int(s["epochs"]), max_steps_per_epoch=s.get("max_steps_per_epoch"),
-        batch_size=int(batch), seq_len=int(s["seq_len"]) if base.is_rnn else None,
-        seq_stride=int(s["seq_stride"]) if base.is_rnn else None, folds=int(s["folds"]),
-        val_fraction=float(s["val_fraction"]), seed=int(train["seed"]),
-        bn_momentum=train.get("bn_momentum"), learning_rate=lr,
-        store=str((root / "data" / "prepared" / base.dataset).resolve()),
-        data_root=str((root / params.get("data_root", "data/synth") / base.dataset).resolve()),
-        prior_path=str((root / "experiments" / PRIOR / "model.keras").resolve()) if base.prior else None,
-    )
-    changes.update(overrides)
-    return replace(base, **changes)
+from . import engine as E
+from .atomic import write_file, write_json
+from .datasets.afew import EMOTIONS
+from .experiments import DATASETS, TRANSFERS, Experiment, by_dataset, get, resolve
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,7 +149,7 @@ def freeze_cnn(model) -> list[str]:
     return trainable
 
 
-def build_model(t: Transfer, train_points: np.ndarray):
+def build_model(t: Experiment, train_points: np.ndarray):
     """The model of ``t`` and how it was initialised (a dict for metrics.json).
 
     With the prior, the weights come from ``experiments/affwildnet/model.keras``: as saved for
@@ -343,66 +189,13 @@ def build_model(t: Transfer, train_points: np.ndarray):
         model = build(t.model, **t.model_config())
         if t.landmarks:
             set_landmark_statistics(model, train_points)
-    if t.bn_momentum is not None:
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = float(t.bn_momentum)
+    E.set_bn_momentum(model, t.bn_momentum)
     info["initialisation"] = "affwildnet" if t.prior else "random"
     return model, info
 
 
-def _compile(model, t: Transfer) -> None:
-    import keras
-
-    from .losses import CCCLoss
-
-    loss = CCCLoss() if t.task == "va" else keras.losses.SparseCategoricalCrossentropy()
-    model.compile(optimizer=keras.optimizers.Adam(t.learning_rate), loss=loss)
-
-
-def predict(model, store, split: str, rows: np.ndarray, t: Transfer) -> np.ndarray:
-    """(len(rows), outputs) per-frame predictions; every frame once, batches of one size."""
-    import keras
-
-    from . import data as D
-
-    rows = np.asarray(rows, dtype=np.int64)
-    points = store.landmarks(split) if t.landmarks else None
-    position = np.full(len(store.table(split)), -1, np.int64)
-    position[rows] = np.arange(len(rows))
-    if t.is_rnn:
-        items, mask = D.eval_windows(store.table(split), rows, t.seq_len)
-    else:
-        items, mask = rows, np.ones(len(rows), bool)
-    out = None
-    b = t.batch_size
-    for start in range(0, len(items), b):
-        chunk = items[start:start + b]
-        pad = b - len(chunk)
-        padded = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)]) if pad else chunk
-        pred = keras.ops.convert_to_numpy(model.predict_on_batch(D.inputs_for(store, split, padded, points)))
-        if out is None:
-            out = np.full((len(rows), pred.shape[-1]), np.nan, np.float32)
-        pred, keep = pred[:len(chunk)], mask[start:start + b]
-        out[position[chunk[keep]]] = pred[keep]
-    return out if out is not None else np.zeros((0, 2 if t.task == "va" else len(EMOTIONS)), np.float32)
-
-
 # --------------------------------------------------------------------------------------------
 # Scores
-
-
-def va_scores(labels: np.ndarray, pred: np.ndarray) -> dict:
-    """Pooled CCC (Eq. 1), Pearson CC (Eq. 5) and MSE per dimension, and the CCC mean."""
-    from .metrics import ccc, mse, pearson
-
-    out = {}
-    for i, d in enumerate(("valence", "arousal")):
-        out[f"ccc_{d}"] = ccc(labels[:, i], pred[:, i])
-        out[f"pcc_{d}"] = pearson(labels[:, i], pred[:, i])
-        out[f"mse_{d}"] = mse(labels[:, i], pred[:, i])
-    out["ccc_mean"] = (out["ccc_valence"] + out["ccc_arousal"]) / 2
-    return out
 
 
 def emotion_scores(true: np.ndarray, predicted: np.ndarray) -> dict:
@@ -435,7 +228,7 @@ class _Run:
     held_out: list = field(default_factory=list)
 
 
-def runs(t: Transfer, store) -> list[_Run]:
+def runs(t: Experiment, store) -> list[_Run]:
     """The runs of ``t``'s protocol (one; or one per fold for AFEW-VA)."""
     from .data import subject_split, video_subjects
 
@@ -464,16 +257,16 @@ def runs(t: Transfer, store) -> list[_Run]:
                  np.arange(len(store.table(spec["test"]))), held)]
 
 
-def _labels(t: Transfer, store, split: str) -> np.ndarray:
+def _labels(t: Experiment, store, split: str) -> np.ndarray:
     if t.task == "va":
         return store.labels(split)
     return emotion_index(store.table(split)["emotion"])
 
 
-def _validation_score(t: Transfer, store, split, rows, pred) -> float:
+def _validation_score(t: Experiment, store, split, rows, pred) -> float:
     """What chooses the epoch: mean CCC, or clip accuracy after aggregation."""
     if t.task == "va":
-        return va_scores(store.labels(split)[rows], pred)["ccc_mean"]
+        return E.va_scores(store.labels(split)[rows], pred)["ccc_mean"]
     videos = store.table(split)["video"].astype(str).to_numpy()[rows]
     clips = aggregate(pred, videos)
     true = pd.Series(_labels(t, store, split)[rows]).groupby(videos, sort=False).first()
@@ -482,13 +275,14 @@ def _validation_score(t: Transfer, store, split, rows, pred) -> float:
 
 #: The code a finished run depends on besides its settings: a change to any of these (the
 #: reason DVC reruns the stage) must not leave old folds standing beside new ones.
-CODE = ("transfer.py", "data.py", "losses.py", "metrics.py", "store.py", "models")
+CODE = ("transfer.py", "engine.py", "experiments.py", "data.py", "losses.py", "metrics.py",
+        "store.py", "models")
 
 
-def _settings_hash(t: Transfer) -> str:
+def _settings_hash(t: Experiment) -> str:
     """What a finished run was made from: the settings, the prior's and the store's bytes, and
     the code of :data:`CODE`."""
-    config = {k: v for k, v in asdict(t).items() if k not in ("description", "tables")}
+    config = {k: v for k, v in t.as_dict().items() if k not in ("description", "tables")}
     config["prior"] = _file_hash(t.prior_path)
     config["store"] = _file_hash(Path(t.store) / "manifest.parquet")
     here = Path(__file__).parent
@@ -514,16 +308,15 @@ class _Model:
     random stream across folds instead of restarting it).
     """
 
-    def __init__(self, t: Transfer, train_points: np.ndarray):
+    def __init__(self, t: Experiment, train_points: np.ndarray):
         import keras
 
         self.model, self.init = build_model(t, train_points)
-        _compile(self.model, t)
-        self.model.optimizer.build(self.model.trainable_variables)
+        E.compile_model(self.model, t)
         self.weights = self.model.get_weights()
         self.optimizer = [keras.ops.convert_to_numpy(v.value) for v in self.model.optimizer.variables]
 
-    def fresh(self, t: Transfer, train_points: np.ndarray):
+    def fresh(self, t: Experiment, train_points: np.ndarray):
         from .models.heads import set_landmark_statistics
 
         self.model.set_weights(self.weights)
@@ -534,47 +327,43 @@ class _Model:
         return self.model
 
 
-def fit_run(t: Transfer, store, run: _Run, folder: Path, log=print, cache: dict | None = None) -> dict:
+def fit_run(t: Experiment, store, run: _Run, folder: Path, log=print, cache: dict | None = None) -> dict:
     """Train one run, keep the epoch with the best validation score (weights kept in memory:
     a run takes seconds to minutes, so an interrupted one is redone whole), save it as
     ``folder/model.keras`` and return its record, test predictions included. ``cache`` keeps
     the compiled model between the runs of one experiment (:class:`_Model`)."""
-    import keras
-
     from . import data as D
-    from .engine import seed_everything
-    from .train import _atomic
 
-    seed_everything(t.seed)
+    E.seed_everything(t.seed)
     labels = _labels(t, store, run.train_split)
     points = store.landmarks(run.train_split)[run.train_rows]
     items = D.training_items(store, run.train_split, run.train_rows, labels if t.task == "va" else None,
-                             t.seq_len if t.is_rnn else None, t.seq_stride, oversampling=False,
-                             seed=t.seed)
-    dataset = D.StoreBatches(store, run.train_split, items, labels, t.batch_size, t.landmarks,
+                             t.seq_len if t.is_rnn else None, t.seq_stride, t.oversampling, seed=t.seed)
+    dataset = D.StoreBatches(store, run.train_split, items, labels, t.batch_size, t.uses_landmarks,
                              seed=t.seed, max_steps=t.max_steps_per_epoch)
     cache = {} if cache is None else cache
     if "model" not in cache:
         cache["model"] = _Model(t, points)
     model, init = cache["model"].fresh(t, points), cache["model"].init
-    history, best, best_weights = [], None, None
-    for epoch in range(t.epochs):
-        started = time.perf_counter()
-        dataset.set_epoch(epoch)
-        fit = model.fit(dataset, epochs=1, verbose=0, shuffle=False)
-        pred = predict(model, store, run.select_split, run.select_rows, t)
-        score = _validation_score(t, store, run.select_split, run.select_rows, pred)
-        row = {"run": run.name, "epoch": epoch + 1, "loss": float(fit.history["loss"][-1]),
-               "validation": score, "seconds": time.perf_counter() - started}
-        history.append(row)
-        log(f"{t.name} {run.name} epoch {epoch + 1}: loss {row['loss']:.4f}, "
-            f"validation {'CCC' if t.task == 'va' else 'accuracy'} {score:.3f}, {row['seconds']:.0f} s")
-        if best is None or (np.isfinite(score) and (not np.isfinite(best) or score > best)):
-            best, best_weights, chosen = score, model.get_weights(), epoch + 1
+    history, kept = [], {}
+
+    def validate(model):
+        pred = E.predict_rows(model, store, run.select_split, run.select_rows, t)
+        return (score := _validation_score(t, store, run.select_split, run.select_rows, pred)), \
+            {"validation": score}
+
+    def keep(epoch, row, improved):  # the best weights in memory: a run is redone whole
+        history.append({"run": run.name, **row})
+        log(f"{t.name} {run.name} epoch {epoch}: loss {row['loss']:.4f}, validation "
+            f"{'CCC' if t.task == 'va' else 'accuracy'} {row['validation']:.3f}, {row['seconds']:.0f} s")
+        if improved:
+            kept.update(weights=model.get_weights(), epoch=epoch)
+
+    best = E.fit_epochs(model, dataset, t.epochs, validate, verbose=0, on_epoch_end=keep)
+    best_weights, chosen = kept["weights"], kept["epoch"]
     model.set_weights(best_weights)
-    folder.mkdir(parents=True, exist_ok=True)
-    _atomic(folder / "model.keras", lambda p: model.save(p))
-    pred = predict(model, store, run.test_split, run.test_rows, t)
+    write_file(folder / "model.keras", lambda p: model.save(p), keep_suffix=True)
+    pred = E.predict_rows(model, store, run.test_split, run.test_rows, t)
     result = {"run": run.name, "epoch_chosen": chosen, "validation": best, "history": history,
               "held_out_subjects": run.held_out, "init": init,
               "n_train_items": int(len(items)), "test_rows": run.test_rows.tolist(),
@@ -588,10 +377,11 @@ def run(name: str, profile: str | None = None, out=None, log=print, **overrides)
     prior, store and code (:func:`_settings_hash`) is kept, not redone: a stage interrupted
     after three folds of five resumes at the fourth."""
     from .store import FrameStore
-    from .train import _atomic, experiment_dir
 
     t = resolve(name, profile, **overrides)
-    folder = experiment_dir(name, out)
+    if t.dataset == "affwild":
+        raise ValueError(f"{name} is a Sect. 4 experiment: run it with `affwild train {name}`")
+    folder = E.experiment_dir(name, out)
     folder.mkdir(parents=True, exist_ok=True)
     store = FrameStore(t.store)
     if store.size != t.input_size:
@@ -609,14 +399,12 @@ def run(name: str, profile: str | None = None, out=None, log=print, **overrides)
                 continue
         result = fit_run(t, store, r, done.parent, log, cache)
         result["settings"] = key
-        _atomic(done, lambda p: p.write_text(json.dumps(result) + "\n"))
+        write_json(done, result, indent=None)
         results.append(result)
     return _evaluate(t, store, folder, results)
 
 
-def _evaluate(t: Transfer, store, folder: Path, results: list[dict]) -> dict:
-    from .train import _atomic
-
+def _evaluate(t: Experiment, store, folder: Path, results: list[dict]) -> dict:
     spec = DATASETS[t.dataset]
     split = spec["test"]
     table = store.table(split)
@@ -628,30 +416,28 @@ def _evaluate(t: Transfer, store, folder: Path, results: list[dict]) -> dict:
     rows, pred, run_of = rows[order], pred[order], run_of[order]
     videos = table["video"].astype(str).to_numpy()[rows]
     history = pd.DataFrame([h for r in results for h in r["history"]])
-    data_source = "synthetic" if (Path(t.data_root) / "synth_truth").is_dir() else "real"
     metrics = {"experiment": t.name, "dataset": t.dataset, "tables": list(t.tables),
-               "profile": t.profile, "data_source": data_source,
+               "profile": t.profile, "data_source": E.data_source(t.data_root),
                "runs": {r["run"]: {"epoch_chosen": r["epoch_chosen"], "validation": r["validation"],
                                    "held_out_subjects": r["held_out_subjects"], "init": r["init"],
                                    "n_train_items": r["n_train_items"],
                                    "n_test_frames": len(r["test_rows"])} for r in results},
                "initialisation": results[0]["init"]["initialisation"],
                "wall_seconds": float(history["seconds"].sum()), "n_test_frames": int(len(rows)),
-               "n_test_videos": int(len(pd.unique(videos))), "config": asdict(t)}
+               "n_test_videos": int(len(pd.unique(videos))), "config": t.as_dict()}
     if t.task == "va":
         labels = store.labels(split)[rows]
-        metrics.update(va_scores(labels, pred))
-        metrics["per_run"] = {r: va_scores(labels[run_of == r], pred[run_of == r])
+        metrics.update(E.va_scores(labels, pred))
+        metrics["per_run"] = {r: E.va_scores(labels[run_of == r], pred[run_of == r])
                               for r in pd.unique(run_of)}
-        predictions = pd.DataFrame({"video": videos, "frame_index": table["frame_index"].to_numpy()[rows],
-                                    "run": run_of, "valence": labels[:, 0], "arousal": labels[:, 1],
-                                    "valence_pred": pred[:, 0], "arousal_pred": pred[:, 1]})
+        predictions = E.va_predictions({"video": videos, "frame_index": table["frame_index"].to_numpy()[rows]},
+                                       labels, pred, run=run_of)
         headline = ["ccc_valence", "ccc_arousal", "ccc_mean", "pcc_valence", "pcc_arousal"]
     else:
         frames = pd.DataFrame(pred, columns=[f"p_{e}" for e in EMOTIONS])
         frames.insert(0, "video", videos)
         frames.insert(1, "frame_index", table["frame_index"].to_numpy()[rows])
-        _atomic(folder / "frames.csv", lambda p: frames.to_csv(p, index=False))
+        E.write_csv(folder / "frames.csv", frames)
         predictions = clip_predictions(store, split, frames, store.table(spec["train"]), t.data_root)
         true = emotion_index(predictions["emotion"])
         predicted = emotion_index(predictions["predicted"])
@@ -660,11 +446,9 @@ def _evaluate(t: Transfer, store, folder: Path, results: list[dict]) -> dict:
         metrics["clips_without_face"] = predictions.loc[predictions["n_frames"] == 0, "video"].tolist()
         metrics["aggregation"] = "mean"
         headline = ["accuracy_total"] + [f"accuracy_{e}" for e in EMOTIONS]
-    _atomic(folder / "predictions.csv", lambda p: predictions.to_csv(p, index=False))
-    _atomic(folder / "history.csv", lambda p: history.to_csv(p, index=False))
-    _atomic(folder / "metrics.json", lambda p: p.write_text(json.dumps(metrics, indent=1) + "\n"))
-    scores_ = {k: metrics[k] for k in headline}
-    _atomic(folder / "scores.json", lambda p: p.write_text(json.dumps(scores_, indent=1) + "\n"))
+    E.write_csv(folder / "predictions.csv", predictions)
+    E.write_csv(folder / "history.csv", history)
+    E.write_results(folder, metrics, headline)
     return metrics
 
 
@@ -704,3 +488,9 @@ def _release_emotion(data_root, split: str, video: str) -> str:
     if not found:
         raise FileNotFoundError(f"{data_root}/{folder}: clip {video} is in the store but in no emotion folder")
     return found[0]
+
+
+#: Re-exported for the chapters: the registry's view of Sect. 5 and AFEW's classes.
+__all__ = ["AGGREGATIONS", "EMOTIONS", "TRANSFERS", "aggregate", "build_model", "by_dataset",
+           "clip_predictions", "emotion_index", "emotion_scores", "fit_run", "freeze_cnn", "get",
+           "person_folds", "resolve", "run", "runs"]

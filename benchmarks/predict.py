@@ -71,7 +71,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         video = looped(args.video or carphone(), args.loops, Path(tmp) / "looped.mkv")
         path = Path(tmp) / "affwildnet.keras"
-        build("affwildnet", input_size=args.size, width=args.width, seq_len=None).save(path)
+        build("cnn_rnn", input_size=args.size, width=args.width, seq_len=None).save(path)
         loaded = predict.load(path, window=args.window)
         print(f"backend {keras.backend.backend()}, {os.cpu_count()} CPUs; AffWildNet width {args.width}, "
               f"{args.size} x {args.size}, {loaded.model.count_params():,} parameters, windows of "

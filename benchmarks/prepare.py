@@ -140,9 +140,11 @@ def store_rate(work: Path, n_frames: int, videos: int = 10, batch: int = 32, len
     rows.append((f"store: random batches {batch}x{length} of 96x96, uint8", batch * length * batches, wall, cpu))
     _, wall, cpu = timed(lambda: [faces.normalise(fs.images("train", p)) for p in picks])
     rows.append(("store: the same, normalised to float32 [-1, 1]", batch * length * batches, wall, cpu))
-    it = store.batches(fs, "train", windows[: batch * 50], batch)
-    _, wall, cpu = timed(lambda: list(it))
-    rows.append(("store.batches (images, labels, landmarks)", batch * length * 50, wall, cpu))
+    from affwild_lib.data import StoreBatches
+
+    train = StoreBatches(fs, "train", windows[: batch * 50], fs.labels("train"), batch, landmarks=True)
+    _, wall, cpu = timed(lambda: [train[i] for i in range(len(train))])
+    rows.append(("training batches as train builds them (StoreBatches)", batch * length * len(train), wall, cpu))
     return rows
 
 

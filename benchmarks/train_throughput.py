@@ -82,7 +82,7 @@ def bench_keras(size, args):
     from affwild_lib.models import build
 
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if args.bf16 else "float32")
-    model = build("affwildnet", input_size=size, seq_len=args.seq_len, width=args.width)
+    model = build("cnn_rnn", input_size=size, seq_len=args.seq_len, width=args.width)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=CCCLoss())
     frames, points, labels = _data(args.batch, args.seq_len, size)
     for _ in range(args.warmup):  # compilation

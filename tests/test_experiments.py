@@ -1,7 +1,8 @@
-"""The named experiments of Tables 5 and 9-14 and their profile scaling (affwild_lib.experiments)."""
+"""The one registry of named experiments, Tables 5 and 9-18, and its profile scaling from
+params.yaml (affwild_lib.experiments)."""
 import pytest
 
-from affwild_lib.experiments import EXPERIMENTS, PROFILE_DEFAULTS, by_table, resolve
+from affwild_lib.experiments import EXPERIMENTS, TRANSFERS, by_table, resolve
 from affwild_lib.models import count_params
 
 NAMES = ["baseline-cnnm", "affwildnet", "cnn-vggface", "cnn-vgg16", "cnn-resnet50",
@@ -11,7 +12,9 @@ NAMES = ["baseline-cnnm", "affwildnet", "cnn-vggface", "cnn-vgg16", "cnn-resnet5
 
 
 def test_every_name_exists():
-    assert sorted(EXPERIMENTS) == sorted(NAMES)
+    sect4 = [n for n, e in EXPERIMENTS.items() if e.dataset == "affwild"]
+    assert sorted(sect4) == sorted(NAMES)
+    assert set(EXPERIMENTS) == set(NAMES) | set(TRANSFERS) and len(TRANSFERS) == 13
 
 
 @pytest.mark.parametrize("name, row", [
@@ -79,7 +82,37 @@ def test_tiny_profile_scales_down():
         resolve("cnn-vggface", "tiny", no_such_field=1)
     with pytest.raises(KeyError):
         resolve("no-such-experiment", "tiny")
-    assert set(PROFILE_DEFAULTS["tiny"]) == set(PROFILE_DEFAULTS["paper"])
+
+
+
+def test_params_yaml_is_the_one_source_of_the_profiles(tmp_path):
+    """No default hides in the code: a profile block without a key is an error naming it."""
+    import yaml
+
+    from affwild_lib.config import repo_root
+
+    params = yaml.safe_load((repo_root() / "params.yaml").read_text())
+    del params["profiles"]["tiny"]["train"]["epochs"]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(KeyError, match="profiles.tiny.train lacks epochs"):
+        resolve("cnn-vggface", "tiny", root=tmp_path)
+    params = yaml.safe_load((repo_root() / "params.yaml").read_text())
+    params["profiles"]["tiny"]["transfer"]["epochs"] = 9
+    params["profiles"]["tiny"]["train"]["seed"] = 4
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    row = resolve("recola-affwildnet", "tiny", root=tmp_path)
+    assert (row.epochs, row.seed) == (9, 4)  # the transfer block's schedule, train's seed
+
+
+def test_sect5_rows_take_the_transfer_block_and_the_prior():
+    fine, frozen = resolve("recola-affwildnet", "tiny"), resolve("recola-affwildnet-frozen", "tiny")
+    assert fine.prior and fine.prior_path.endswith("experiments/affwildnet/model.keras")
+    assert fine.learning_rate == 1e-4 and frozen.learning_rate == 1e-3  # Sect. 4.2's two modes
+    assert fine.store.endswith("data/prepared/recola") and fine.data_root.endswith("recola")
+    assert resolve("emotiw-vgg16", "tiny").loss == "crossentropy"
+    paper = resolve("afewva-affwildnet", "paper")
+    assert (paper.seq_len, paper.seq_stride, paper.folds) == (10, 5, 5)  # per-dataset windows
+    assert not resolve("recola-resnet-gru", "tiny").prior
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -12,10 +12,12 @@ import pytest
 
 from affwild_lib.losses import CCCLoss, mse_loss
 from affwild_lib.models import MODELS, build, count_params, layer_table
-from affwild_lib.models import affwildnet
+from affwild_lib.models import cnn_rnn
 from affwild_lib.models.heads import scaled
 from affwild_lib.models.weights import (VGG_CONV_LAYERS, WeightsFileError, load_npz_weights,
                                         save_npz_weights, transfer_weights)
+
+pytestmark = pytest.mark.train
 
 TINY = dict(width=1 / 16, input_size=32)
 
@@ -127,7 +129,7 @@ def test_resnet50_stages_and_fc_layers_of_fig_11():
 
 @pytest.mark.parametrize("backbone, fc1_units", [("vgg_face", 4096), ("resnet50", 1500)])
 def test_affwildnet_follows_table_8(backbone, fc1_units):
-    model = full("affwildnet", backbone=backbone, seq_len=10)
+    model = full("cnn_rnn", backbone=backbone, seq_len=10)
     assert [tuple(i.shape) for i in model.inputs] == [(None, 10, 96, 96, 3), (None, 10, 68, 2)]
     assert shapes(model, ["fc1", "gru1", "gru2", "fc2"]) == {
         "fc1": (10, fc1_units), "gru1": (10, 128), "gru2": (10, 128), "fc2": (10, 2)}
@@ -139,14 +141,14 @@ def test_affwildnet_follows_table_8(backbone, fc1_units):
 
 @pytest.mark.parametrize("rnn, units, layers", [("lstm", 150, 1), ("gru", 100, 2)])
 def test_affwildnet_rnn_variants_of_tables_12_and_14(rnn, units, layers):
-    model = full("affwildnet", rnn=rnn, rnn_units=units, rnn_layers=layers)
+    model = full("cnn_rnn", rnn=rnn, rnn_units=units, rnn_layers=layers)
     rnns = [layer for layer in model.layers if isinstance(layer, keras.layers.RNN)]
     assert [r.name for r in rnns] == [f"{rnn}{i}" for i in range(1, layers + 1)]
     assert all(r.units == units for r in rnns)
 
 
 def test_affwildnet_runs_on_any_sequence_length():
-    model = build("affwildnet", **TINY)
+    model = build("cnn_rnn", **TINY)
     for steps in (1, 5):
         frames = np.zeros((2, steps, 32, 32, 3), "float32")
         points = np.zeros((2, steps, 68, 2), "float32")
@@ -156,8 +158,8 @@ def test_affwildnet_runs_on_any_sequence_length():
 def test_fold_time_keeps_frames_apart():
     # the per-frame CNN must see each frame once, in order: fold then unfold is the identity
     frames = keras.Input((None, 4, 4, 3))
-    folded = affwildnet.FoldTime()(frames)
-    out = affwildnet.UnfoldTime()(keras.layers.Flatten()(folded), frames)
+    folded = cnn_rnn.FoldTime()(frames)
+    out = cnn_rnn.UnfoldTime()(keras.layers.Flatten()(folded), frames)
     x = np.random.default_rng(0).normal(size=(3, 5, 4, 4, 3)).astype("float32")
     y = keras.ops.convert_to_numpy(keras.Model(frames, out)(x))
     np.testing.assert_array_equal(y, x.reshape(3, 5, -1))
@@ -208,12 +210,12 @@ def learnable(n, steps=None, size=32, seed=0):
 
 
 @pytest.mark.parametrize("name, steps, learning_rate", [
-    ("cnn_m", 8, 1e-3), ("vgg_face", 6, 1e-3), ("resnet50", 4, 3e-3), ("affwildnet", 6, 1e-3),
+    ("cnn_m", 8, 1e-3), ("vgg_face", 6, 1e-3), ("resnet50", 4, 3e-3), ("cnn_rnn", 6, 1e-3),
 ])
 def test_loss_falls_while_training(name, steps, learning_rate):
     keras.utils.set_random_seed(0)
     model = build(name, **TINY) if name == "cnn_m" else build(name, dropout=0.1, **TINY)
-    images, points, labels = learnable(16, steps=4 if name == "affwildnet" else None)
+    images, points, labels = learnable(16, steps=4 if name == "cnn_rnn" else None)
     inputs = images if len(model.inputs) == 1 else [images, points]
     # the baseline was trained on MSE (Sect. 4.1.1), the others on the CCC loss (Sect. 4.2);
     # eager steps: tracing these graphs would take TensorFlow far longer than a few steps
@@ -266,8 +268,8 @@ def test_npz_weights_with_a_wrong_shape_fail_clearly(tmp_path):
 
 
 def test_transfer_from_va_to_emotions_head():
-    va = build("affwildnet", **TINY)
-    emotions = build("affwildnet", head="emotions", **TINY)
+    va = build("cnn_rnn", **TINY)
+    emotions = build("cnn_rnn", head="emotions", **TINY)
     copied, kept = transfer_weights(va, emotions)
     assert kept == ["fc2"]  # the new 7-unit output layer
     assert {"block1_conv1", "fc1", "gru1", "gru2"} <= set(copied)

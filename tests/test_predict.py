@@ -12,6 +12,8 @@ import pytest
 from affwild_lib import faces, predict
 from test_faces import carphone_path
 
+pytestmark = pytest.mark.train
+
 SIZE = 48
 
 
@@ -22,7 +24,7 @@ def weights(tmp_path_factory):
     from affwild_lib.models import build
 
     folder = tmp_path_factory.mktemp("affwildnet")
-    model = build("affwildnet", input_size=SIZE, width=1 / 16, seq_len=None)
+    model = build("cnn_rnn", input_size=SIZE, width=1 / 16, seq_len=None)
     model.save(folder / "model.keras")
     (folder / "metrics.json").write_text(json.dumps({"config": {"seq_len": 8}}))
     return folder / "model.keras"
@@ -118,7 +120,7 @@ def test_models_of_another_kind_are_refused(tmp_path):
 
     from affwild_lib.models import build
 
-    emotions = build("affwildnet", input_size=SIZE, width=1 / 16, seq_len=None, head="emotions")
+    emotions = build("cnn_rnn", input_size=SIZE, width=1 / 16, seq_len=None, head="emotions")
     emotions.save(tmp_path / "emotions.keras")
     with pytest.raises(ValueError, match="emotion model"):
         predict.load(tmp_path / "emotions.keras")
@@ -143,7 +145,7 @@ def test_converted_npz_weights_of_a_whole_affwildnet(tmp_path):
     from affwild_lib.models import build, save_npz_weights
     from affwild_lib.models.weights import VGG_CONV_LAYERS
 
-    full = build("affwildnet", input_size=SIZE, width=1.0, seq_len=None)
+    full = build("cnn_rnn", input_size=SIZE, width=1.0, seq_len=None)
     save_npz_weights(full, tmp_path / "affwildnet.npz")
     loaded = predict.load(tmp_path / "affwildnet.npz", window=4, size=SIZE)
     assert loaded.recurrent and loaded.window == 4 and loaded.input_size == SIZE

@@ -1,9 +1,7 @@
 """Training, resuming and evaluating named experiments (affwild_lib.train, affwild_lib.data).
 
-A toy frame store is written in a temporary folder: 8 short videos whose labels are a
-learnable function of the images (valence = brightness, arousal = red minus blue), smooth
-in time so that sequences make sense. Miniature models (width 1/16, 32 x 32) train on it for
-a few epochs of a few steps.
+The toy frame store of conftest.py (8 short videos whose labels are a learnable function of
+the images); miniature models (width 1/16, 32 x 32) train on it for a few epochs of a few steps.
 """
 import json
 import os
@@ -17,44 +15,14 @@ import pytest
 
 from affwild_lib import data as D
 from affwild_lib.metrics import ccc
-from affwild_lib.store import LANDMARK_COLUMNS, FrameStore, ShardWriter, shard_paths, write_manifest
+from affwild_lib.store import FrameStore
+from conftest import TOY_SIZE as SIZE
+
+pytestmark = pytest.mark.train
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZE = 32
 FAST = dict(width=1 / 16, input_size=SIZE, epochs=3, max_steps_per_epoch=8, batch_size=16,
             seq_len=8, seq_stride=4, seed=0)
-
-
-def write_toy_store(root: Path, n_train: int = 6, n_test: int = 2, frames: int = 80) -> Path:
-    rng = np.random.default_rng(0)
-    records = []
-    for k in range(n_train + n_test):
-        split, video = ("train" if k < n_train else "test"), f"v{k}"
-        t = np.arange(frames)
-        valence = 0.8 * np.sin(t / 9 + k)
-        arousal = 0.8 * np.cos(t / 13 + 2 * k)
-        writer = ShardWriter(shard_paths(root, split, video)["frames"], SIZE)
-        for v, a in zip(valence, arousal):
-            base = 127.5 + 100 * v
-            pixel = np.array([base + 25 * a, base, base - 25 * a])
-            image = pixel + rng.normal(0, 8, (SIZE, SIZE, 3))
-            writer.append(np.clip(image, 0, 255).astype(np.uint8))
-        writer.close()
-        table = pd.DataFrame({"video": video, "split": split, "frame_index": t, "time_s": t / 30.0,
-                              "valence": valence.astype(np.float32), "arousal": arousal.astype(np.float32),
-                              "emotion": "", "row": t, "x0": 0, "y0": 0, "side": SIZE})
-        points = rng.uniform(0.2, 0.8, (frames, len(LANDMARK_COLUMNS))).astype(np.float32)
-        table = pd.concat([table, pd.DataFrame(points, columns=LANDMARK_COLUMNS)], axis=1)
-        table.to_parquet(shard_paths(root, split, video)["table"], index=False)
-        records.append({"video": video, "split": split, "kept": frames})
-    (root / "store.json").write_text(json.dumps({"size": SIZE, "format": "affwild"}))
-    write_manifest(root, records)
-    return root
-
-
-@pytest.fixture(scope="module")
-def toy_store(tmp_path_factory):
-    return write_toy_store(tmp_path_factory.mktemp("store"))
 
 
 def run(name, toy_store, out, **kw):

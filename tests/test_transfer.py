@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from affwild_lib import claims, results, transfer
-from affwild_lib.store import LANDMARK_COLUMNS, FrameStore, ShardWriter, shard_paths, write_manifest
+from conftest import TOY_SIZE as SIZE, write_toy_store
 
-SIZE = 32
+pytestmark = pytest.mark.train
+
 FAST = dict(width=1 / 16, input_size=SIZE, epochs=2, max_steps_per_epoch=6, seq_len=4,
             seq_stride=2, seed=0, bn_momentum=0.9)
 
@@ -109,7 +110,7 @@ def test_vote_ties_go_to_the_higher_mean_probability():
 def _va_affwildnet(path: Path):
     from affwild_lib.models import build
 
-    model = build("affwildnet", input_size=SIZE, width=1 / 16, seq_len=None)
+    model = build("cnn_rnn", input_size=SIZE, width=1 / 16, seq_len=None)
     model.save(path)
     return model
 
@@ -167,42 +168,8 @@ def test_frozen_mode_trains_only_the_fc_and_rnn_layers(tmp_path):
 # Whole runs on toy stores
 
 
-def _toy_store(root: Path, splits: dict[str, int], frames: int = 24, emotions: bool = False) -> Path:
-    """Clips whose labels are a function of the image: valence = brightness; the emotion of a
-    clip (Angry or Happy) = whether it is red or blue."""
-    rng = np.random.default_rng(0)
-    records, k = [], 0
-    for split, n in splits.items():
-        for _ in range(n):
-            video = f"{k:03d}"
-            happy = k % 2 == 0
-            t = np.arange(frames)
-            valence = 0.8 * np.sin(t / 5 + k)
-            arousal = 0.8 * np.cos(t / 7 + 2 * k)
-            writer = ShardWriter(shard_paths(root, split, video)["frames"], SIZE)
-            for v, a in zip(valence, arousal):
-                base = 127.5 + 100 * v
-                tint = 60 if happy else -60
-                image = np.array([base + tint, base + 20 * a, base - tint]) + rng.normal(0, 8, (SIZE, SIZE, 3))
-                writer.append(np.clip(image, 0, 255).astype(np.uint8))
-            writer.close()
-            table = pd.DataFrame({"video": video, "split": split, "frame_index": t, "time_s": t / 25.0,
-                                  "valence": np.full(frames, np.nan, np.float32) if emotions else valence.astype(np.float32),
-                                  "arousal": np.full(frames, np.nan, np.float32) if emotions else arousal.astype(np.float32),
-                                  "emotion": ("Happy" if happy else "Angry") if emotions else "",
-                                  "row": t, "x0": 0, "y0": 0, "side": SIZE})
-            points = rng.uniform(0.2, 0.8, (frames, len(LANDMARK_COLUMNS))).astype(np.float32)
-            pd.concat([table, pd.DataFrame(points, columns=LANDMARK_COLUMNS)], axis=1).to_parquet(
-                shard_paths(root, split, video)["table"], index=False)
-            records.append({"video": video, "split": split, "kept": frames})
-            k += 1
-    (root / "store.json").write_text(json.dumps({"size": SIZE, "format": "toy"}))
-    write_manifest(root, records)
-    return root
-
-
 def test_cross_validation_predicts_every_frame_once_from_the_fold_that_held_it_out(tmp_path):
-    store = _toy_store(tmp_path / "store", {"all": 10})
+    store = write_toy_store(tmp_path / "store", {"all": 10}, frames=24, fps=25.0)
     truth = tmp_path / "release" / "synth_truth"
     truth.mkdir(parents=True)
     # 8 subjects for 10 clips: s0 and s1 have two clips each
@@ -226,7 +193,7 @@ def test_cross_validation_predicts_every_frame_once_from_the_fold_that_held_it_o
 
 
 def test_emotion_fine_tuning_runs_resumes_and_is_judged_per_clip(tmp_path, monkeypatch):
-    store = _toy_store(tmp_path / "store", {"train": 10, "val": 4}, emotions=True)
+    store = write_toy_store(tmp_path / "store", {"train": 10, "val": 4}, frames=24, emotions=True, fps=25.0)
     release = tmp_path / "release"
     _va_affwildnet(tmp_path / "prior.keras")
     kw = dict(store=str(store), data_root=str(release), prior_path=str(tmp_path / "prior.keras"),
@@ -279,22 +246,3 @@ def test_table_15_has_the_paper_rows_and_our_controls():
     assert side.loc["Fine-tuned AffWildNet", ("paper", "ccc_valence")] == 0.526
     assert side.loc["AffWildNet, no Aff-Wild prior", ("ours (synthetic, tiny)", "ccc_valence")] == 0.4
     assert np.isnan(side.loc["AffWildNet, no Aff-Wild prior", ("paper", "ccc_valence")])
-
-
-def test_every_transfer_row_is_a_stage_and_shown_by_its_chapter():
-    import yaml
-
-    root = Path(__file__).resolve().parents[1]
-    stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
-    staged = set(stages["finetune"]["foreach"]) | set(stages["transfer"]["foreach"])
-    assert staged == set(transfer.TRANSFERS)
-    assert {n for n in stages["finetune"]["foreach"]} == {n for n, t in transfer.TRANSFERS.items() if t.prior}
-    for name, item in {**stages["finetune"]["foreach"], **stages["transfer"]["foreach"]}.items():
-        assert item["data"] == transfer.get(name).dataset
-    chapters = {"recola": "06_recola", "afew-va": "07_afew_va", "afew": "08_emotiw"}
-    for name, t in transfer.TRANSFERS.items():
-        deps = stages[f"notebook-{chapters[t.dataset].replace('_', '-')}"]["deps"]
-        assert f"experiments/{name}/predictions.csv" in deps, name
-    for claim in ("recola-prior", "afewva-prior", "emotiw-prior"):
-        for name in claims.get(claim).experiments:
-            assert name in transfer.TRANSFERS

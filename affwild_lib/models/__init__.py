@@ -4,7 +4,9 @@
 - ``vgg_face``: VGG-Face CNN, FC 4096-2048-2 (Table 7, Fig. 12): image [, landmarks] -> (2,);
 - ``vgg16``: the same architecture, to start from ImageNet weights;
 - ``resnet50``: ResNet-50 CNN, FC 1500-256-2 (Fig. 11): image [, landmarks] -> (2,);
-- ``affwildnet``: CNN + fc1 + 2 x GRU 128 (Table 8, Fig. 13): frames [, landmarks] -> (T, 2).
+- ``cnn_rnn``: CNN + fc1 + RNN (Sect. 4.2.1.3): frames [, landmarks] -> (T, 2); AffWildNet
+  (Table 8, Fig. 13) is its configuration :data:`AFFWILDNET` (VGG-Face, 2 x GRU 128), the
+  defaults.
 
 Shapes: image (B, H, W, 3); landmarks (B, 68, 2); frames (B, T, H, W, 3) with landmarks
 (B, T, 68, 2). Every builder takes ``input_size`` (96, or (H, W)), ``width`` (multiplier of
@@ -18,7 +20,8 @@ from functools import partial
 
 import keras
 
-from . import affwildnet, cnn_m, resnet, vgg
+from . import cnn_m, cnn_rnn, resnet, vgg
+from .cnn_rnn import AFFWILDNET
 from .weights import load_npz_weights, save_npz_weights, transfer_weights
 
 MODELS = {
@@ -26,13 +29,13 @@ MODELS = {
     "vgg_face": partial(vgg.build, name="vgg_face"),
     "vgg16": partial(vgg.build, name="vgg16"),
     "resnet50": resnet.build,
-    "affwildnet": affwildnet.build,
+    "cnn_rnn": cnn_rnn.build,
 }
 
 
 def build(name: str, **config) -> keras.Model:
     """The model ``name`` (a key of ``MODELS``) built with ``config``, e.g.
-    ``build("affwildnet", backbone="resnet50", rnn="lstm", rnn_units=150, width=0.25)``."""
+    ``build("cnn_rnn", backbone="resnet50", rnn="lstm", rnn_units=150, width=0.25)``."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
     return MODELS[name](**config)
@@ -56,5 +59,5 @@ def layer_table(model: keras.Model):
     )
 
 
-__all__ = ["MODELS", "build", "count_params", "layer_table", "load_npz_weights",
+__all__ = ["AFFWILDNET", "MODELS", "build", "count_params", "layer_table", "load_npz_weights",
            "save_npz_weights", "transfer_weights"]

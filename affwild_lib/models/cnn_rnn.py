@@ -1,6 +1,8 @@
-"""AffWildNet: the CNN plus RNN architecture (Sect. 4.2.1.3, Table 8, Fig. 13).
+"""The CNN plus RNN architecture of Sect. 4.2.1.3, and AffWildNet, its Table 8 configuration.
 
-Table 8, applied to a sequence of T frames::
+Every CNN-RNN of the paper (Tables 12, 14, 15 and 18) is :func:`build` with some backbone, cell
+type, depth and width; AffWildNet (Table 8, Fig. 13) is :data:`AFFWILDNET`, also the
+builder's defaults. Table 8, applied to a sequence of T frames::
 
     block 1  conv & pooling part of VGG-Face (or ResNet-50), on every frame
     block 2  fully connected 1, 4096 units (1500 on ResNet-50), ReLU, dropout
@@ -33,6 +35,8 @@ BACKBONES = {
     "resnet50": (resnet.conv_part, 1500),
 }
 RNNS = {"gru": layers.GRU, "lstm": layers.LSTM}
+#: AffWildNet (Table 8): VGG-Face, landmarks at fully connected 1, 2 x GRU 128.
+AFFWILDNET = dict(backbone="vgg_face", landmarks=True, rnn="gru", rnn_units=128, rnn_layers=2)
 
 
 @keras.saving.register_keras_serializable(package="affwild")
@@ -62,8 +66,9 @@ class UnfoldTime(layers.Layer):
 def build(input_size=96, seq_len: int | None = None, width: float = 1.0,
           backbone: str = "vgg_face", landmarks: bool = True, rnn: str = "gru",
           rnn_units: int = 128, rnn_layers: int = 2, fc_units: int | None = None,
-          dropout: float = 0.5, head: str = "va", name: str = "affwildnet") -> keras.Model:
-    """AffWildNet of Table 8: frames (B, T, H, W, 3) (+ landmarks (B, T, 68, 2)) -> (B, T, 2).
+          dropout: float = 0.5, head: str = "va", name: str = "cnn_rnn") -> keras.Model:
+    """A CNN-RNN: frames (B, T, H, W, 3) (+ landmarks (B, T, 68, 2)) -> (B, T, 2); with the
+    defaults, AffWildNet of Table 8.
 
     ``seq_len`` fixes T (None: any length). ``backbone`` is ``vgg_face``, ``vgg16`` or
     ``resnet50``; ``fc_units`` defaults to Table 8's 4096 or 1500. ``rnn`` is ``gru`` or
