@@ -39,8 +39,10 @@ def seed_everything(seed: int) -> None:
     seeded, and the backend's ops deterministic, so the same seed gives the same scores.
 
     TensorFlow: ``enable_op_determinism`` (ops with no deterministic kernel then raise rather
-    than vary). JAX is deterministic on the CPU; on a GPU ``XLA_FLAGS`` must ask for it before
-    JAX starts (:data:`JAX_DETERMINISM`), which :mod:`affwild_lib` cannot do once it has.
+    than vary). JAX is deterministic on the CPU; on a GPU it is only when started with
+    ``XLA_FLAGS=--xla_gpu_deterministic_ops=true`` (scatter-adds and some reductions otherwise
+    run in varying order), which must be set before JAX starts and costs speed, so it is left
+    to the user (book page *Using the real datasets and a GPU*).
     """
     keras.utils.set_random_seed(int(seed))
     np.random.seed(int(seed))
@@ -49,10 +51,6 @@ def seed_everything(seed: int) -> None:
 
         tf.config.experimental.enable_op_determinism()
 
-
-#: What a JAX run on a GPU needs in ``XLA_FLAGS`` (set before the first JAX call) to be
-#: deterministic; scatter-adds and some reductions otherwise run in varying order.
-JAX_DETERMINISM = "--xla_gpu_deterministic_ops=true"
 
 
 # --------------------------------------------------------------------------------------------
