@@ -206,6 +206,7 @@ def fit_epochs(model: keras.Model, dataset, epochs: int, validate, *, start: int
         dataset.set_epoch(epoch)
         fit = model.fit(dataset, epochs=1, verbose=verbose, shuffle=False)
         score, columns = validate(model)
+        score = float("nan") if score is None else score  # nothing to validate on: no choice
         row = {"epoch": epoch + 1, "loss": float(fit.history["loss"][-1]), **columns,
                "seconds": time.perf_counter() - started}
         improved = improves(score, best)

@@ -22,8 +22,9 @@ left/top edge, 1 = its right/bottom edge; multiply by S for crop pixels, or use
 
 A video counts as stored only once its ``.done.json`` exists and matches its shard's size; a
 shard without it (an interrupted run) is never read, and the next run redoes it. Files are
-written to ``*.tmp`` names and moved into place with ``os.replace``, so a reader never sees a
-half-written file.
+written to temporary names and moved into place (:mod:`affwild_lib.atomic`; the shard's
+``.npy`` by :class:`ShardWriter`, which streams into ``<video>.npy.tmp``), so a reader never
+sees a half-written file.
 
 Sequences (:func:`sequences`) are windows of consecutive frames of **one** video: unlike the
 official code, a window never straddles two videos, and by default never a gap left by dropped

@@ -71,11 +71,16 @@ HEADLINE = ("ccc_valence", "ccc_arousal", "ccc_mean", "mse_valence", "mse_arousa
 # Model
 
 
+def _sect4(exp: Experiment) -> Experiment:
+    """``exp``, checked to be a Sect. 4 (Aff-Wild) experiment: Sect. 5's rows run in transfer.py."""
+    if exp.dataset != "affwild":
+        raise ValueError(f"{exp.name} is a Sect. 5 experiment: run it with `affwild transfer {exp.name}`")
+    return exp
+
+
 def build_model(exp: Experiment) -> tuple[keras.Model, dict]:
     """The experiment's model, initialised as ``exp.init`` asks when a weights file fits, and
     the initialisation actually used (:func:`affwild_lib.engine.init_from_weights`)."""
-    if exp.dataset != "affwild":
-        raise ValueError(f"{exp.name} is a Sect. 5 experiment: run it with `affwild transfer {exp.name}`")
     model = build(exp.model, **exp.model_config())
     E.set_bn_momentum(model, exp.bn_momentum)
     return model, E.init_from_weights(model, exp)
@@ -155,7 +160,7 @@ def train(name: str, profile: str | None = None, out=None, resume: bool = True, 
     row)`` is called after each epoch's checkpoint. ``overrides`` replace resolved experiment
     fields (``epochs=1``, ``store=...``).
     """
-    exp = resolve(name, profile, **overrides)
+    exp = _sect4(resolve(name, profile, **overrides))
     folder = experiment_dir(name, out)
     folder.mkdir(parents=True, exist_ok=True)
     E.seed_everything(exp.seed)
@@ -251,7 +256,7 @@ def _resume(ckpt: Path, model, exp: Experiment, folder: Path) -> dict | None:
 def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> dict:
     """Evaluate the saved best model of ``name`` on the test split; write metrics.json and
     predictions.csv; return the metrics."""
-    exp = resolve(name, profile, **overrides)
+    exp = _sect4(resolve(name, profile, **overrides))
     folder = experiment_dir(name, out)
     if not (folder / "model.keras").is_file():
         raise FileNotFoundError(f"{folder / 'model.keras'}: train the experiment first")

@@ -266,7 +266,8 @@ def _labels(t: Experiment, store, split: str) -> np.ndarray:
 def _validation_score(t: Experiment, store, split, rows, pred) -> float:
     """What chooses the epoch: mean CCC, or clip accuracy after aggregation."""
     if t.task == "va":
-        return E.va_scores(store.labels(split)[rows], pred)["ccc_mean"]
+        score = E.va_scores(store.labels(split)[rows], pred)["ccc_mean"]
+        return float("nan") if score is None else score  # no labelled frame to choose on
     videos = store.table(split)["video"].astype(str).to_numpy()[rows]
     clips = aggregate(pred, videos)
     true = pd.Series(_labels(t, store, split)[rows]).groupby(videos, sort=False).first()
@@ -360,6 +361,8 @@ def fit_run(t: Experiment, store, run: _Run, folder: Path, log=print, cache: dic
             kept.update(weights=model.get_weights(), epoch=epoch)
 
     best = E.fit_epochs(model, dataset, t.epochs, validate, verbose=0, on_epoch_end=keep)
+    if not kept:
+        raise ValueError(f"{t.name}: {t.epochs} epochs trains nothing (params.yaml transfer.epochs)")
     best_weights, chosen = kept["weights"], kept["epoch"]
     model.set_weights(best_weights)
     write_file(folder / "model.keras", lambda p: model.save(p), keep_suffix=True)

@@ -45,7 +45,8 @@ def sync_copy() -> Path:
         if name in OWN:
             continue
         src, dst = ROOT / name, COPY / name
-        if not dst.is_file() or dst.read_bytes() != src.read_bytes():
+        if (not dst.is_file() or dst.read_bytes() != src.read_bytes()
+                or dst.stat().st_mode != src.stat().st_mode):
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
     for gone in before - set(files) - OWN:  # deleted in the checkout since the last sync
@@ -69,8 +70,21 @@ def dvc(*args, check=True):
     return proc
 
 
+def _checkout_state() -> str:
+    """What git sees of the checkout: status and the hashes of modified files."""
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    diff = subprocess.run(["git", "diff", "--no-ext-diff"], cwd=ROOT, capture_output=True, text=True).stdout
+    return status + diff
+
+
 @pytest.fixture(scope="module")
-def reproduced():
+def checkout_before():
+    return _checkout_state()
+
+
+@pytest.fixture(scope="module")
+def reproduced(checkout_before):
     sync_copy()
     return dvc("repro")
 
@@ -133,13 +147,6 @@ def test_repro_succeeds_and_status_is_clean(reproduced):
 def test_second_repro_runs_no_stage(reproduced):
     again = dvc("repro")
     assert "Running stage" not in again.stdout, again.stdout
-
-
-def test_the_checkout_is_left_as_it_was(reproduced):
-    before = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-    dvc("repro", "--dry")
-    after = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-    assert before == after and f"profile: {PROFILE}" not in (ROOT / "params.yaml").read_text()
 
 
 def _stage_notebooks():
@@ -316,3 +323,10 @@ def test_changing_one_experiment_reruns_only_it_and_what_follows(reproduced):
                      and any(str(d).startswith("experiments/cnn-vgg16/") for d in stage.get("deps", [])))
     assert readers == ["notebook-04-cnn-ablations", "notebook-90-reproduction"], readers
     assert "book/executed/04_cnn_ablations.ipynb" in stages["book"]["deps"]
+
+
+# Last, so that it covers every test of the module before it.
+def test_the_checkout_is_left_as_it_was(checkout_before, reproduced):
+    """The whole pipeline ran in the copy: git sees the checkout exactly as before it."""
+    assert _checkout_state() == checkout_before
+    assert f"profile: {PROFILE}" not in (ROOT / "params.yaml").read_text()

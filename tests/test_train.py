@@ -94,6 +94,15 @@ def test_training_learns(name, toy_store, tmp_path):
     assert np.isfinite(metrics["ccc_mean"])
 
 
+def test_a_sect5_row_is_sent_to_affwild_transfer(toy_store, tmp_path):
+    from affwild_lib.train import evaluate, train
+
+    for call in (lambda: train("recola-affwildnet", "tiny", out=tmp_path),
+                 lambda: evaluate("recola-affwildnet", "tiny", out=tmp_path)):
+        with pytest.raises(ValueError, match="Sect. 5 experiment: run it with `affwild transfer"):
+            call()
+
+
 def test_outputs_have_the_promised_fields(toy_store, tmp_path):
     from affwild_lib.train import evaluate
 
