@@ -40,6 +40,8 @@ def sync_copy() -> Path:
     """Make ``COPY`` the checkout's working tree (plus its own outputs) on the ci profile."""
     files = _source_files()
     listing = COPY / ".synced"
+    if COPY.exists() and not listing.is_file():  # a copy of unknown make: which files are stale?
+        shutil.rmtree(COPY)
     before = set(listing.read_text().splitlines()) if listing.is_file() else set()
     for name in files:
         if name in OWN:
@@ -51,6 +53,10 @@ def sync_copy() -> Path:
             shutil.copy2(src, dst)
     for gone in before - set(files) - OWN:  # deleted in the checkout since the last sync
         (COPY / gone).unlink(missing_ok=True)
+        for folder in (COPY / gone).parents:  # and the folders that leaves empty
+            if folder == COPY or not folder.is_dir() or any(folder.iterdir()):
+                break
+            folder.rmdir()
     listing.write_text("\n".join(files) + "\n")
     params = COPY / "params.yaml"
     text = params.read_text()
