@@ -159,9 +159,10 @@ def _transfer(args) -> int:
 def _add_predict(commands) -> None:
     sub = commands.add_parser(
         "predict", help="valence and arousal, frame by frame, for any video",
-        description="Decode VIDEO, find and track the largest face (dlib, as prepare does), crop it "
-        "as in training and run AffWildNet over non-overlapping windows of consecutive face frames "
-        "(as affwild evaluate does). Writes OUT/<video name>.csv (frame, time_s, face, valence, "
+        description="Decode VIDEO, find and track the largest face (dlib, as prepare does: faces "
+        "from --min-face px wide), crop it as in training and run AffWildNet over the face frames, "
+        "its GRU state carried across the whole video (--mode stream; evaluate's metrics.json "
+        "reports the same figures as 'streaming'). Predictions are clipped to [-1, 1]. Writes OUT/<video name>.csv (frame, time_s, face, valence, "
         "arousal, crop square; landmarks with --landmarks) and OUT/<video name>.png (predictions "
         "over time and the valence-arousal trajectory). A frame without a face gets no prediction. "
         "Prints a one-line JSON summary last.")
@@ -174,6 +175,14 @@ def _add_predict(commands) -> None:
     sub.add_argument("--out", default="predictions", help="output folder (default: predictions/)")
     sub.add_argument("--window", type=int, help="frames per RNN window (default: the length the "
                      "weights were trained with, from their metrics.json; else 80)")
+    sub.add_argument("--mode", choices=("stream", "windows", "sliding"), default="stream",
+                     help="how a CNN-RNN runs: stream (default: one state across the video, causal), "
+                     "windows (the tables' protocol: non-overlapping windows, each from a zero state; "
+                     "the curves jump at every window boundary) or sliding (each frame from the "
+                     "window that ends there)")
+    sub.add_argument("--min-face", type=int, default=40, metavar="PX",
+                     help="smallest face width to find, in pixels (default 40; 16 to 4096): the "
+                     "prepare stage's setting, so change it only with a store prepared the same way")
     sub.add_argument("--landmarks", action="store_true", help="add the 68 landmarks (frame pixels) to the CSV")
     sub.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.set_defaults(func=_predict)
@@ -189,9 +198,12 @@ def _predict(args) -> int:
 
     from .predict import load
 
+    from .faces import check_min_face
+
+    check_min_face(args.min_face)  # before the weights load and anything is written
     loaded = load(args.weights, args.window, args.size)
-    table, summary = predict_video(args.video, loaded, landmarks=args.landmarks,
-                                   progress=not args.no_progress)
+    table, summary = predict_video(args.video, loaded, landmarks=args.landmarks, mode=args.mode,
+                                   min_face=args.min_face, progress=not args.no_progress)
     stem = Path(args.video).stem
     summary.update(write(table, figure(table, title=f"{Path(args.video).name}: AffWildNet's predictions"),
                          args.out, stem))

@@ -183,6 +183,24 @@ def predict_rows(model: keras.Model, store, split: str, rows: np.ndarray, exp: E
     return out
 
 
+def predict_stream(model: keras.Model, store, split: str, exp: Experiment) -> np.ndarray:
+    """(rows, 2) predictions of every row of ``split`` by a CNN-RNN whose state is carried
+    across each whole video (:mod:`affwild_lib.streaming`, what ``affwild predict`` does),
+    clipped to [-1, 1] as ``predict`` clips them. Not the tables' protocol (that is
+    :func:`predict_rows`): the streaming figures beside it."""
+    from .faces import normalise
+    from .streaming import predict_video_rows
+
+    table = store.table(split)
+    points = store.landmarks(split) if exp.uses_landmarks else None
+    out = np.full((len(table), 2), np.nan, np.float32)
+    for _, idx in table.groupby("video", sort=False).indices.items():
+        idx = np.sort(idx)  # a video's rows in frame order
+        out[idx] = predict_video_rows(model, normalise(store.images(split, idx)),
+                                      None if points is None else points[idx], exp.seq_len)
+    return np.clip(out, -1.0, 1.0)
+
+
 # --------------------------------------------------------------------------------------------
 # Training: the epoch loop with model selection
 

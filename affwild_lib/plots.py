@@ -43,15 +43,24 @@ def va_hist2d(valence, arousal, title: str = "", ax: plt.Axes | None = None, bin
     return ax
 
 
-def va_trajectory(valence, arousal, frames, ax: plt.Axes | None = None) -> plt.Axes:
-    """Points in the valence-arousal space, more recent frames drawn larger (Figs. 3-5)."""
+def va_trajectory(valence, arousal, frames, ax: plt.Axes | None = None, max_labels: int = 6,
+                  min_gap: float = 0.15) -> plt.Axes:
+    """Points in the valence-arousal space, more recent frames drawn larger (Figs. 3-5).
+
+    At most ``max_labels`` points are labelled, the most recent first, each at least ``min_gap``
+    (valence-arousal units) from every other label: on a short clip the points pile up, and
+    labels on all of them cannot be read."""
     if ax is None:
         _, ax = plt.subplots(figsize=(3.6, 3.6))
     n = len(frames)
     sizes = 20 + 140 * np.arange(1, n + 1) / n
     ax.plot(valence, arousal, color="0.6", lw=0.8, zorder=1)
     ax.scatter(valence, arousal, s=sizes, c=np.arange(n), cmap="viridis", zorder=2)
-    for v, a, f in zip(valence, arousal, frames):
+    placed: list[tuple[float, float]] = []
+    for v, a, f in reversed(list(zip(valence, arousal, frames))):
+        if len(placed) >= max_labels or any(np.hypot(v - pv, a - pa) < min_gap for pv, pa in placed):
+            continue
+        placed.append((v, a))
         ax.annotate(str(f), (v, a), textcoords="offset points", xytext=(5, 5), fontsize=8)
     ax.axhline(0, color="0.4", lw=0.6)
     ax.axvline(0, color="0.4", lw=0.6)

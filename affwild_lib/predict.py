@@ -7,14 +7,20 @@ frame are ignored, as the Aff-Wild videos show one person), 68 landmarks fitted,
 around them resized to the model's input and scaled to [-1, 1], the landmarks in crop
 coordinates.
 
-**Windows, not one long state.** AffWildNet (Table 8) runs over non-overlapping windows of
-``window`` consecutive face frames, its GRU state starting from zero in each, exactly as
-``affwild evaluate`` scores a test video (:func:`affwild_lib.data.eval_windows`). The network
-was trained on windows of that length from a zero state; carried across thousands of frames,
-its state would drift into a regime training never visited. And predictions then equal
-evaluate's for the same frames. A window is cut only by the end of the video, not by a frame
-without a face: the frames on either side are consecutive face frames to the network, as in
-evaluation. A CNN (a ``.keras`` file of one of the CNN experiments) is run frame by frame.
+**One state across the video.** A CNN-RNN runs with its recurrent state carried from face frame
+to face frame across the whole video (``mode="stream"``, :mod:`affwild_lib.streaming`): each
+prediction depends on the frames before it only (causal), so a video can be processed as it
+arrives, and nothing resets. ``mode="windows"`` is the tables' protocol instead (non-overlapping
+windows of ``window`` frames from a zero state, as ``affwild evaluate`` scores the test videos,
+Sect. 4.2.1.3): its curves jump at every window boundary, where the state is reset.
+``mode="sliding"`` predicts each frame from the window that ends there. Stream was chosen on the
+synthetic test videos, where it scored the highest CCC of the three (book chapter 09 measures it
+again on every build) and its frame-to-frame change at former window boundaries is that inside
+them. A frame without a face is skipped, as in evaluation. A CNN (a ``.keras`` file of one of the
+CNN experiments) is run frame by frame.
+
+Predictions are clipped to the labels' range [-1, 1] (a linear output layer can overshoot);
+the summary counts the clipped values.
 
 A frame without a face gets ``face`` False and no prediction: nothing is invented.
 """
@@ -129,13 +135,27 @@ def _windows(frames: np.ndarray, window: int) -> np.ndarray:
     return frames.reshape(-1, window, *frames.shape[1:])
 
 
-class _Batcher:
-    """Face crops in, predictions out, in windows (CNN-RNN) or frames (CNN) of a fixed batch
-    shape, so the model compiles once; the last batch is padded with its last item."""
+MODES = ("stream", "windows", "sliding")
+#: Face frames per call of a CNN-RNN in the stream and sliding modes (any number gives the same
+#: predictions; this bounds the memory of a long video).
+CHUNK = 256
 
-    def __init__(self, loaded: Loaded, batch: int):
+
+class _Batcher:
+    """Face crops in, predictions out: in windows (``mode="windows"``) or frames (a CNN) of a
+    fixed batch shape, so the model compiles once, the last batch padded with its last item; or
+    through a :class:`~affwild_lib.streaming.Streamer` (``"stream"``, ``"sliding"``)."""
+
+    def __init__(self, loaded: Loaded, batch: int, mode: str = "stream"):
         self.loaded, self.batch = loaded, batch
-        self.per_call = batch * (loaded.window or 1)
+        self.streamer = None
+        if loaded.recurrent and mode != "windows":
+            from .streaming import Streamer
+
+            self.streamer = Streamer(loaded.model, loaded.window, mode)
+            self.per_call = CHUNK
+        else:
+            self.per_call = batch * (loaded.window or 1)
         self.images, self.points, self.indices = [], [], []
         self.out: dict[int, np.ndarray] = {}
 
@@ -153,19 +173,22 @@ class _Batcher:
         if not n:
             return
         x, points = faces.normalise(np.stack(self.images)), np.stack(self.points).astype(np.float32)
-        if self.loaded.recurrent:  # whole windows: the padding fills the last one, then whole ones
-            x = _windows(x, self.loaded.window)
-            points = _windows(points, self.loaded.window)
-        inputs = (x, points) if self.loaded.landmarks else x
-        pred = predict_batch(self.loaded.model, inputs, self.batch).reshape(-1, 2)
+        if self.streamer is not None:
+            pred = self.streamer.push(x, points if self.loaded.landmarks else None)
+        else:
+            if self.loaded.recurrent:  # whole windows: the padding fills the last one
+                x = _windows(x, self.loaded.window)
+                points = _windows(points, self.loaded.window)
+            inputs = (x, points) if self.loaded.landmarks else x
+            pred = predict_batch(self.loaded.model, inputs, self.batch).reshape(-1, 2)
         for index, value in zip(self.indices, pred[:n]):
             self.out[index] = value
         self.images, self.points, self.indices = [], [], []
 
 
 def predict_video(video: str | Path, weights: str | Path | None = None, window: int | None = None,
-                  landmarks: bool = False, progress: bool = True, batch: int = 1,
-                  detect_width: int = 480, redetect_every: int = 30,
+                  landmarks: bool = False, progress: bool = True, batch: int = 1, mode: str = "stream",
+                  min_face: int = 40, redetect_every: int = 30,
                   margin: float = faces.DEFAULT_MARGIN) -> tuple[pd.DataFrame, dict]:
     """Per-frame predictions of ``video`` and a summary.
 
@@ -173,11 +196,15 @@ def predict_video(video: str | Path, weights: str | Path | None = None, window: 
     ``valence``, ``arousal`` (NaN without a face), the crop square ``x0, y0, side`` and, with
     ``landmarks``, the 68 points in frame pixels (``x_0`` .. ``y_67``). ``batch``: windows (or,
     for a CNN, frames) per network call; the last call is padded to that size, so one window
-    (80 frames at the paper's length) keeps the padding of a short video small. ``detect_width``,
+    (80 frames at the paper's length) keeps the padding of a short video small. ``mode``: how a
+    CNN-RNN runs (the module's docstring). ``min_face``,
     ``redetect_every`` and ``margin`` are the prepare stage's defaults: change them only
     together with the store the model was trained on.
     """
     started = time.perf_counter()
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    faces.check_min_face(min_face)
     video = Path(video)
     if not video.is_file():
         raise FileNotFoundError(f"{video}: no such file")
@@ -198,8 +225,8 @@ def predict_video(video: str | Path, weights: str | Path | None = None, window: 
             bar.update(1)
             yield frame
 
-    batcher = _Batcher(loaded, batch)
-    finder = faces.FaceFinder(detect_width, redetect_every)
+    batcher = _Batcher(loaded, batch, mode)
+    finder = faces.FaceFinder(min_face, redetect_every)
     bar = _progress(total, progress)
     try:
         for crop in faces.face_crops(frames(), loaded.input_size, counts, finder=finder, margin=margin):
@@ -216,6 +243,8 @@ def predict_video(video: str | Path, weights: str | Path | None = None, window: 
     face = np.array([i in batcher.out for i in index])
     if face.any():
         pred[face] = np.stack([batcher.out[i] for i in index[face]])
+    clipped = int((np.abs(pred[face]) > 1).sum())
+    pred = np.clip(pred, -1.0, 1.0)  # NaN stays NaN
     table = pd.DataFrame({"frame": index, "time_s": [times[i] for i in index], "face": face,
                           "valence": pred[:, 0], "arousal": pred[:, 1]})
     square = np.full((len(index), 3), -1, np.int64)
@@ -230,6 +259,7 @@ def predict_video(video: str | Path, weights: str | Path | None = None, window: 
     seconds = time.perf_counter() - started
     summary = {"video": str(video), "weights": str(loaded.path), "frames": int(len(index)),
                "faces": int(face.sum()), "undecodable": int(counts.undecodable),
+               "clipped": clipped, "mode": mode if loaded.recurrent else "frames",
                "window": loaded.window, "input_size": loaded.input_size, "seconds": round(seconds, 3),
                "frames_per_second": round(len(index) / seconds, 2) if seconds else None}
     return table, summary
@@ -275,4 +305,4 @@ def write(table: pd.DataFrame, fig, out: str | Path, stem: str) -> dict[str, str
     return {k: str(v) for k, v in paths.items()}
 
 
-__all__ = ["DEFAULT_WINDOW", "Loaded", "default_weights", "figure", "load", "predict_video", "write"]
+__all__ = ["CHUNK", "DEFAULT_WINDOW", "MODES", "Loaded", "default_weights", "figure", "load", "predict_video", "write"]

@@ -49,7 +49,7 @@ from . import atomic, datasets, faces, store
 from .annotation import match_to_frames, relabel, traces_root
 from .datasets.record import VideoRecord
 
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: full-frame detection finds faces from min_face px (was: detect_width)
 #: Releases whose labels come on a clock of their own, matched to frames by time.
 TIME_ALIGNED = {"recola"}
 LANDMARK_SOURCES = ("dlib", "truth")
@@ -57,7 +57,7 @@ LANDMARK_SOURCES = ("dlib", "truth")
 
 def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers: int | None = None,
             progress: bool = True, landmarks: str = "dlib", margin: float = faces.DEFAULT_MARGIN,
-            detect_width: int = 480, redetect_every: int = 30,
+            min_face: int = 40, redetect_every: int = 30,
             annotations: str | Path | None = None) -> dict:
     """Build (or finish) the frame store ``out`` of the release of format ``fmt`` at ``path``.
 
@@ -75,6 +75,7 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
     started = time.perf_counter()
     if landmarks not in LANDMARK_SOURCES:
         raise ValueError(f"landmarks must be one of {LANDMARK_SOURCES}, not {landmarks!r}")
+    faces.check_min_face(min_face)
     root, out = Path(path).resolve(), Path(out).resolve()
     if out == root or root in out.parents:
         raise ValueError(f"{out}: the store must not be written inside the release {root}")
@@ -83,7 +84,7 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
     if fmt == "affwild":
         records, relabelled = relabel(records, root, Path(annotations) if annotations else traces_root(root))
     settings = {"format": fmt, "size": int(size), "landmarks": landmarks, "margin": float(margin),
-                "detect_width": int(detect_width), "redetect_every": int(redetect_every),
+                "min_face": int(min_face), "redetect_every": int(redetect_every),
                 "version": STORE_VERSION}
     _claim(out, settings)
 
@@ -157,7 +158,7 @@ def prepare_video(record: VideoRecord, root: str, out: str, settings: dict) -> d
         truth = faces.load_truth(Path(root) / "synth_truth" / f"{record.video_id}.npz")
         crops = faces.face_crops(frames, settings["size"], counts, truth=truth, margin=settings["margin"])
     else:
-        finder = faces.FaceFinder(settings["detect_width"], settings["redetect_every"])
+        finder = faces.FaceFinder(settings["min_face"], settings["redetect_every"])
         crops = faces.face_crops(frames, settings["size"], counts, finder=finder, margin=settings["margin"])
 
     writer = store.ShardWriter(paths["frames"], settings["size"])

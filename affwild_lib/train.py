@@ -268,6 +268,11 @@ def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> di
     labels = store.labels("test")
     pred = E.predict_rows(model, store, "test", np.arange(len(table)), exp)
     predictions = E.va_predictions(table, labels, pred)
+    streaming = None
+    if exp.is_rnn:  # beside the tables' windows: the state carried across each video, as predict runs
+        stream = E.predict_stream(model, store, "test", exp)
+        predictions["valence_stream"], predictions["arousal_stream"] = stream[:, 0], stream[:, 1]
+        streaming = {**E.va_scores(labels, stream), "mode": "stream", "clipped_to": [-1, 1]}
     E.write_csv(folder / "predictions.csv", predictions)
 
     history = pd.read_csv(folder / "history.csv")
@@ -280,7 +285,7 @@ def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> di
                  for v, idx in table.groupby("video", sort=False).indices.items()}
     metrics = {
         "experiment": name, "tables": list(exp.tables), **E.va_scores(labels, pred),
-        "n_test_frames": int(len(table)), "per_video": per_video,
+        "n_test_frames": int(len(table)), "per_video": per_video, "streaming": streaming,
         "validation": {k.removeprefix("val_"): float(best[k]) for k in history if k.startswith("val_")},
         "epoch_chosen": int(best["epoch"]), "epochs_run": int(len(history)),
         "wall_seconds": float(history["seconds"].sum()),

