@@ -52,7 +52,8 @@ about 55 ms on a 640 x 360 frame (220 ms at 1280 x 720), the shape predictor abo
    face already tracked needs no new confirmation).
 
 Frames without any face cost a full-frame pass each: that, not tracking, bounds the speed of
-a video where nobody is in view.
+a video where nobody is in view. A candidate the CNN rejected is not checked again for
+``redetect_every`` frames where it stays (a still scene's false candidate costs one check).
 
 ``landmarks='truth'`` (an ablation on synthetic data) skips detection and fitting and takes
 the generator's true landmarks instead (``<dataset>/synth_truth/<video>.npz``).
@@ -254,8 +255,11 @@ class FaceFinder:
     def reset(self) -> None:
         self._last_box: np.ndarray | None = None
         self._since_full = 0
+        self._rejected: list[tuple[np.ndarray, int]] = []  # (box, frame) the CNN said no to
+        self._frame = 0
 
     def __call__(self, rgb: np.ndarray) -> Face | None:
+        self._frame += 1
         image = Image.fromarray(rgb)
         gray = image.convert("L")
         box = None
@@ -297,8 +301,13 @@ class FaceFinder:
         for box in boxes:  # largest first: the first that the CNN confirms is the subject
             if self._last_box is not None and iou(box, self._last_box) > 0.3:
                 return box  # the face being tracked, confirmed when the track began
+            if any(iou(box, old) > 0.5 for old, _ in self._rejected):
+                continue  # the same non-face as a recent frame's: a still scene costs one check
             if self._confirmed(rgb, box):
                 return box
+            self._rejected.append((box, self._frame))
+        # a rejection is trusted for redetect_every frames, then checked again
+        self._rejected = [(b, f) for b, f in self._rejected if self._frame - f < self.redetect_every]
         return None
 
     def _confirmed(self, rgb: np.ndarray, box: np.ndarray) -> bool:

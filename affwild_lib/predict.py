@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import faces
+from .streaming import windows
 
 #: Window length when the weights' experiment folder does not say (the paper profile's).
 DEFAULT_WINDOW = 80
@@ -126,15 +127,6 @@ def _progress(total: int | None, enabled: bool):
     return tqdm(total=total or None, unit="frame", desc="predict", file=sys.stderr, disable=not enabled)
 
 
-def _windows(frames: np.ndarray, window: int) -> np.ndarray:
-    """(n, ...) frames as (ceil(n / window), window, ...), the last window padded with the last
-    frame (the RNN is causal: padding at the end changes no real frame's prediction)."""
-    pad = -len(frames) % window
-    if pad:
-        frames = np.concatenate([frames, np.repeat(frames[-1:], pad, axis=0)])
-    return frames.reshape(-1, window, *frames.shape[1:])
-
-
 MODES = ("stream", "windows", "sliding")
 #: Face frames per call of a CNN-RNN in the stream and sliding modes (any number gives the same
 #: predictions; this bounds the memory of a long video).
@@ -177,8 +169,8 @@ class _Batcher:
             pred = self.streamer.push(x, points if self.loaded.landmarks else None)
         else:
             if self.loaded.recurrent:  # whole windows: the padding fills the last one
-                x = _windows(x, self.loaded.window)
-                points = _windows(points, self.loaded.window)
+                x = windows(x, self.loaded.window)
+                points = windows(points, self.loaded.window)
             inputs = (x, points) if self.loaded.landmarks else x
             pred = predict_batch(self.loaded.model, inputs, self.batch).reshape(-1, 2)
         for index, value in zip(self.indices, pred[:n]):

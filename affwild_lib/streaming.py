@@ -23,6 +23,15 @@ import numpy as np
 MODES = ("stream", "sliding")
 
 
+def windows(frames: np.ndarray, window: int) -> np.ndarray:
+    """(n, ...) frames as (ceil(n / window), window, ...), the last window padded with the last
+    frame (the RNN is causal: padding at the end changes no real frame's prediction)."""
+    pad = -len(frames) % window
+    if pad:
+        frames = np.concatenate([frames, np.repeat(frames[-1:], pad, axis=0)])
+    return frames.reshape(-1, window, *frames.shape[1:])
+
+
 def _rnn_layers(model):
     from keras import layers
 
@@ -85,11 +94,10 @@ class Streamer:
     def features(self, images: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
         """(n, F) encoder features of ``n`` frames (images normalised to [-1, 1])."""
         from .engine import predict_batch
-        from .predict import _windows
 
         n = len(images)
-        x = _windows(images, self.chunk)
-        inputs = (x, _windows(points, self.chunk)) if self.landmarks else x
+        x = windows(images, self.chunk)
+        inputs = (x, windows(points, self.chunk)) if self.landmarks else x
         arrays = inputs if isinstance(inputs, tuple) else (inputs,)
         out = []
         for start in range(0, len(x), self.batch):

@@ -114,7 +114,12 @@ def test_figure_and_files_are_written(predicted, tmp_path):
 
     matplotlib.use("Agg")
     table, _ = predicted
-    paths = predict.write(table, predict.figure(table, "carphone"), tmp_path / "out", "carphone")
+    fig = predict.figure(table, "carphone")
+    labels = fig.axes[1].texts  # the trajectory: few labels, none on top of another
+    assert 1 <= len(labels) <= 6
+    spots = np.array([t.xy for t in labels])
+    assert all(np.hypot(*(a - b)) >= 0.15 for i, a in enumerate(spots) for b in spots[i + 1:])
+    paths = predict.write(table, fig, tmp_path / "out", "carphone")
     assert pd.read_csv(paths["csv"])["face"].dtype == bool
     assert open(paths["figure"], "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert not list((tmp_path / "out").glob(".*tmp*"))

@@ -125,8 +125,13 @@ def test_outputs_have_the_promised_fields(toy_store, tmp_path):
     assert len(pd.read_csv(out / "plots" / "fig15_predictions.csv")) == len(FrameStore(toy_store).table("test"))
     pred = pd.read_csv(out / "predictions.csv", dtype={"video": str})
     assert list(pred.columns) == ["video", "frame_index", "valence", "arousal",
-                                  "valence_pred", "arousal_pred"]
+                                  "valence_pred", "arousal_pred", "valence_stream", "arousal_stream"]
     assert len(pred) == len(FrameStore(toy_store).table("test")) and pred.notna().all().all()
+    # the streaming figures (the state carried across each video, clipped): what predict gives
+    stream = metrics["streaming"]
+    assert stream["mode"] == "stream" and pred[["valence_stream", "arousal_stream"]].abs().max().max() <= 1
+    assert stream["ccc_valence"] == pytest.approx(ccc(pred["valence"], pred["valence_stream"]), abs=1e-6)
+    assert not np.allclose(pred["valence_stream"], pred["valence_pred"])  # not the windows again
     # the official, pooled CCC is the numpy CCC of predictions.csv
     assert metrics["ccc_valence"] == pytest.approx(ccc(pred["valence"], pred["valence_pred"]), abs=1e-6)
     assert metrics["ccc_arousal"] == pytest.approx(ccc(pred["arousal"], pred["arousal_pred"]), abs=1e-6)
