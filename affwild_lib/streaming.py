@@ -114,14 +114,23 @@ class Streamer:
             return self._stream(feats)
         return self._sliding(feats)
 
+    #: The stateful tail runs on pieces of PIECE frames, the rest split in powers of two, so it
+    #: is compiled for at most 9 lengths, whatever the lengths fed to :meth:`push` (each new
+    #: length would be traced again).
+    PIECE = 256
+
     def _stream(self, feats: np.ndarray) -> np.ndarray:
         import keras
 
         states = self._states if self._states is not None else self._zero
-        out = self.stateful.predict_on_batch([feats[None], *states])
-        out = [keras.ops.convert_to_numpy(o) for o in out]
-        self._states = out[1:]
-        return out[0][0].astype(np.float32)
+        out, start = [], 0
+        for length in _pieces(len(feats), self.PIECE):
+            got = self.stateful.predict_on_batch([feats[None, start:start + length], *states])
+            got = [keras.ops.convert_to_numpy(o) for o in got]
+            out.append(got[0][0])
+            states, start = got[1:], start + length
+        self._states = states
+        return np.concatenate(out).astype(np.float32)
 
     def _sliding(self, feats: np.ndarray) -> np.ndarray:
         import keras
@@ -139,6 +148,18 @@ class Streamer:
             out.append(keras.ops.convert_to_numpy(x)[:, -1])
         self._history = history[-(self.window - 1):] if self.window > 1 else history[:0]
         return np.concatenate(out).astype(np.float32)
+
+
+def _pieces(n: int, piece: int) -> list[int]:
+    """``n`` as pieces of ``piece``, then the rest in powers of two, largest first."""
+    lengths = [piece] * (n // piece)
+    rest, bit = n % piece, piece
+    while rest:
+        bit //= 2
+        if rest >= bit:
+            lengths.append(bit)
+            rest -= bit
+    return lengths
 
 
 def predict_video_rows(model, images: np.ndarray, points: np.ndarray | None, window: int,

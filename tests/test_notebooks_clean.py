@@ -29,6 +29,16 @@ def _parameter_cells(nb):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_valid_nbformat_with_a_unique_id_per_cell(path):
+    """nbformat 4.5 wants an id on every cell (a missing one is a warning now, an error later)."""
+    import nbformat
+
+    ids = [cell.get("id") for cell in json.loads(path.read_text())["cells"]]  # as stored: reads() fills gaps
+    assert all(ids) and len(set(ids)) == len(ids), f"{path.name}: cells without an id, or ids repeated"
+    nbformat.validate(nbformat.reads(path.read_text(), as_version=4))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_one_parameters_cell_and_project_kernel(path):
     nb = json.loads(path.read_text())
     assert len(_parameter_cells(nb)) == 1, f"{path.name}: expected exactly one cell tagged parameters"
