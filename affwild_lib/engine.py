@@ -183,21 +183,22 @@ def predict_rows(model: keras.Model, store, split: str, rows: np.ndarray, exp: E
     return out
 
 
-def predict_stream(model: keras.Model, store, split: str, exp: Experiment) -> np.ndarray:
-    """(rows, 2) predictions of every row of ``split`` by a CNN-RNN whose state is carried
-    across each whole video (:mod:`affwild_lib.streaming`, what ``affwild predict`` does),
-    clipped to [-1, 1] as ``predict`` clips them. Not the tables' protocol (that is
-    :func:`predict_rows`): the streaming figures beside it."""
+def predict_stream(model: keras.Model, store, split: str, window: int, landmarks: bool,
+                   mode: str = "stream") -> np.ndarray:
+    """(rows, 2) predictions of every row of ``split`` by a CNN-RNN run over each whole video
+    (:mod:`affwild_lib.streaming`: ``mode`` "stream", the state carried, what ``affwild predict``
+    does; or "sliding"), clipped to [-1, 1] as ``predict`` clips them. Not the tables' protocol
+    (that is :func:`predict_rows`): the figures beside it."""
     from .faces import normalise
     from .streaming import predict_video_rows
 
     table = store.table(split)
-    points = store.landmarks(split) if exp.uses_landmarks else None
+    points = store.landmarks(split) if landmarks else None
     out = np.full((len(table), 2), np.nan, np.float32)
     for _, idx in table.groupby("video", sort=False).indices.items():
         idx = np.sort(idx)  # a video's rows in frame order
         out[idx] = predict_video_rows(model, normalise(store.images(split, idx)),
-                                      None if points is None else points[idx], exp.seq_len)
+                                      None if points is None else points[idx], window, mode)
     return np.clip(out, -1.0, 1.0)
 
 

@@ -270,7 +270,7 @@ def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> di
     predictions = E.va_predictions(table, labels, pred)
     streaming = None
     if exp.is_rnn:  # beside the tables' windows: the state carried across each video, as predict runs
-        stream = E.predict_stream(model, store, "test", exp)
+        stream = E.predict_stream(model, store, "test", exp.seq_len, exp.uses_landmarks)
         predictions["valence_stream"], predictions["arousal_stream"] = stream[:, 0], stream[:, 1]
         streaming = {**E.va_scores(labels, stream), "mode": "stream", "clipped_to": [-1, 1]}
     E.write_csv(folder / "predictions.csv", predictions)
