@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prepare(commands)
     _add_experiments(commands)
     _add_transfer(commands)
+    _add_pretrain(commands)
     _add_predict(commands)
     _add_annotate(commands)
     _add_score(commands)
@@ -55,7 +56,8 @@ def _add_experiments(commands) -> None:
         "Train EXP on the profile's frame store, keep the epoch with the best validation CCC "
         "(subject-disjoint hold-out of the training set), checkpoint every epoch, then evaluate it "
         "on the test split. Writes experiments/EXP/{model.keras, metrics.json, predictions.csv, "
-        "history.csv}. Prints the metrics as one line of JSON last.")
+        "history.csv}; with the profile's train.seeds > 1, the further seeds train in "
+        "experiments/EXP/seeds/seed-<s>/. Prints the metrics as one line of JSON last.")
     train.add_argument("--no-resume", action="store_true", help="discard an earlier checkpoint")
     train.add_argument("--no-evaluate", action="store_true",
                        help="stop after training (writes model.keras, history.csv, train.json); "
@@ -94,15 +96,16 @@ def _headline(metrics: dict) -> dict:
 
 
 def _train(args) -> int:
-    from .train import train
+    from .train import evaluate, train_seeds
 
     def epoch_line(epoch, row):
         print(f"epoch {epoch}: loss {row['loss']:.4f}, validation CCC {row['val_ccc_mean']:.3f}, "
               f"{row['seconds']:.0f} s", flush=True)
 
-    result = train(args.experiment, args.profile, out=args.out, resume=not args.no_resume,
-                   verbose=0 if args.no_progress else "auto", evaluate_after=not args.no_evaluate,
-                   on_epoch_end=epoch_line)
+    records = train_seeds(args.experiment, args.profile, out=args.out, resume=not args.no_resume,
+                          verbose=0 if args.no_progress else "auto", on_epoch_end=epoch_line,
+                          log=lambda line: print(line, flush=True))
+    result = records[-1] if args.no_evaluate else evaluate(args.experiment, args.profile, out=args.out)
     print_json(_headline(result))
     return 0
 
@@ -153,6 +156,53 @@ def _transfer(args) -> int:
 
     metrics = run(args.experiment, args.profile, out=args.out, log=log)
     print_json({k: v for k, v in metrics.items() if k not in ("config", "runs", "per_run", "confusion")})
+    return 0
+
+
+def _add_pretrain(commands) -> None:
+    """pretrain-corpus and pretrain: Sect. 4.2's pre-training in the synthetic world."""
+    from .pretrain import CORPORA, CORPUS_OF, STANDS_FOR
+
+    corpus = commands.add_parser(
+        "pretrain-corpus", help="draw a pre-training corpus (synthetic face identities or objects)",
+        description="Draw the profile's pre-training corpus KIND into data/pretrain/KIND/ "
+        "(corpus.npz: images and class labels; corpus.json): 'faces', new synthetic people "
+        "(none a SynthAffWild subject) labelled by identity only, VGG-Face's and FaceValue's "
+        "role; 'objects', procedurally drawn objects under the same nuisances, ImageNet's role. "
+        "Sizes: params.yaml profiles.<profile>.pretrain.")
+    corpus.add_argument("kind", choices=CORPORA, help="faces | objects")
+    corpus.add_argument("--profile", help="params.yaml profile (default: the active one)")
+    corpus.add_argument("--out", help="output folder (default data/pretrain/KIND)")
+    corpus.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+    corpus.set_defaults(func=_pretrain_corpus)
+    sub = commands.add_parser(
+        "pretrain", help="pre-train a backbone's conv part on its synthetic corpus",
+        description="Train BACKBONE's conv part to name the classes of its corpus "
+        "(data/pretrain/faces or objects) and write it to pretrained/BACKBONE/weights.npz, the "
+        "layout the profiles' train.weights entries read, with weights.json and history.csv "
+        "(the pre-training curve). Prints the record as one line of JSON last.",
+        epilog="backbones: " + "; ".join(f"{b}: {STANDS_FOR[b]}, corpus {CORPUS_OF[b]}"
+                                         for b in CORPUS_OF))
+    sub.add_argument("backbone", choices=list(CORPUS_OF), help=", ".join(CORPUS_OF))
+    sub.add_argument("--profile", help="params.yaml profile (default: the active one)")
+    sub.add_argument("--out", help="output folder (default pretrained/BACKBONE)")
+    sub.add_argument("--quiet", action="store_true", help="no line per epoch")
+    sub.set_defaults(func=_pretrain)
+
+
+def _pretrain_corpus(args) -> int:
+    from .pretrain import run_corpus
+
+    print_json(run_corpus(args.kind, args.profile, out=args.out, progress=not args.no_progress))
+    return 0
+
+
+def _pretrain(args) -> int:
+    from .pretrain import run
+
+    record = run(args.backbone, args.profile, out=args.out,
+                 log=(lambda line: None) if args.quiet else (lambda line: print(line, flush=True)))
+    print_json({k: v for k, v in record.items() if k != "layers"})
     return 0
 
 

@@ -109,8 +109,13 @@ def set_bn_momentum(model: keras.Model, momentum: float | None) -> None:
 
 
 def init_from_weights(model: keras.Model, exp: Experiment) -> dict:
-    """Sect. 4.2's pre-trained initialisation, when a weights file fits (none are shipped, and
-    full-size weights need width 1); otherwise the model stays random and says why."""
+    """Sect. 4.2's pre-trained initialisation from ``exp.weights`` (the profile's file for the
+    backbone: the synthetic pre-training's, :mod:`affwild_lib.pretrain`, or converted real
+    weights). A missing file leaves the model random and says so; a file that does not fit the
+    model (other width or crop size) is an error naming it. ``weights.json`` beside a file
+    (written by the pre-training) says what it was trained on."""
+    import json
+
     from .models import load_npz_weights
 
     info = {"requested": exp.init, "used": "random", "weights_file": exp.weights, "note": ""}
@@ -118,11 +123,17 @@ def init_from_weights(model: keras.Model, exp: Experiment) -> dict:
         info["note"] = "random initialisation requested"
     elif not exp.weights or not Path(exp.weights).is_file():
         info["note"] = f"no {exp.init} weights file ({exp.weights}); random initialisation"
-    elif exp.width != 1:
-        info["note"] = f"width {exp.width} != 1: full-size weights do not fit; random initialisation"
     else:
         info["layers"] = load_npz_weights(model, exp.weights)
         info["used"] = exp.init
+        record = Path(exp.weights).with_suffix(".json")
+        if record.is_file():
+            made = json.loads(record.read_text())
+            info["pretrained_on"] = {k: made.get(k) for k in (
+                "corpus", "stands_for", "classes", "train_images", "steps", "final_val_accuracy")}
+            info["note"] = f"synthetic pre-training on the {made.get('corpus')} corpus ({made.get('stands_for')})"
+        else:
+            info["note"] = "weights file without a pre-training record (converted real weights)"
     return info
 
 

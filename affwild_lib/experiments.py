@@ -53,7 +53,8 @@ INIT_OF_BACKBONE = {"vgg_face": "vggface", "vgg16": "imagenet", "resnet50": "ima
 PRIOR = "affwildnet"
 #: Keys each profile block must give (params.yaml is the only place they are set).
 TRAIN_KEYS = ("width", "input_size", "epochs", "seq_len", "seq_stride", "batch", "rnn_batch",
-              "max_steps_per_epoch", "val_fraction", "seed", "bn_momentum", "store", "weights")
+              "max_steps_per_epoch", "val_fraction", "seed", "bn_momentum", "store", "weights",
+              "seeds")
 TRANSFER_KEYS = ("epochs", "max_steps_per_epoch", "batch", "rnn_batch", "seq_len", "seq_stride",
                  "finetune_lr", "folds", "val_fraction")
 
@@ -98,6 +99,7 @@ class Experiment:
     val_fraction: float = 0.2         # share of training subjects held out for model selection
     folds: int = 0                    # AFEW-VA's person-independent folds
     seed: int = 0
+    seeds: int = 1                    # training runs: seeds seed, seed + 1, ... (Sect. 4 rows)
     bn_momentum: float | None = None  # batch-norm moving-average momentum; None: the model's
     store: str | None = None          # the frame store (absolute after resolve)
     data_root: str | None = None      # the raw release (raw traces, subject list)
@@ -139,9 +141,10 @@ class Experiment:
 
 
 def _cnn(name, backbone, tables, **kw) -> Experiment:
-    """A CNN of Sect. 4.2.1.1-4.2.1.2: batch 50, lr 1e-3, dropout 0.5, CCC loss."""
-    return Experiment(name=name, model=backbone, backbone=backbone, tables=tables,
-                      init=INIT_OF_BACKBONE[backbone], **kw)
+    """A CNN of Sect. 4.2.1.1-4.2.1.2: batch 50, lr 1e-3, dropout 0.5, CCC loss, started from
+    its backbone's pre-training unless ``init`` says otherwise."""
+    kw.setdefault("init", INIT_OF_BACKBONE[backbone])
+    return Experiment(name=name, model=backbone, backbone=backbone, tables=tables, **kw)
 
 
 def _cnn_rnn(name, rnn, layers, units, tables, **kw) -> Experiment:
@@ -153,11 +156,11 @@ def _cnn_rnn(name, rnn, layers, units, tables, **kw) -> Experiment:
 
 
 def _sect5(name, dataset, model, tables, backbone=None, **kw) -> Experiment:
-    """A row of Tables 15-18: trained on ``dataset`` from random weights (no ImageNet or
-    VGG-Face weights are shipped), without oversampling; CCC loss, or cross-entropy against
-    the clip's emotion (Sect. 5.2.1)."""
+    """A row of Tables 15-18: trained on ``dataset`` from its backbone's pre-training (VGG-Face
+    or ImageNet, the synthetic stand-ins on synthetic data) or from AffWildNet, without
+    oversampling; CCC loss, or cross-entropy against the clip's emotion (Sect. 5.2.1)."""
     loss = "ccc" if DATASETS[dataset]["task"] == "va" else "crossentropy"
-    kw.setdefault("init", "random")
+    kw.setdefault("init", INIT_OF_BACKBONE[backbone or model])
     return Experiment(name=name, model=model, backbone=backbone or model, dataset=dataset,
                       loss=loss, oversampling=False, tables=tables, **kw)
 
@@ -183,6 +186,9 @@ _ALL = [
     _cnn("cnn-vgg16", "vgg16", ("9:VGG-16",), description="Table 7's CNN from VGG-16 (ImageNet)"),
     _cnn("cnn-resnet50", "resnet50", ("9:ResNet-50",),
          description="ResNet-50 conv, FC 1500-256 (Sect. 4.2.1.1, Fig. 11)"),
+    _cnn("cnn-vggface-random", "vgg_face", ("9x:VGG-Face architecture, random initialisation",),
+         init="random",
+         description="The best CNN without pre-training: what the VGG-Face start buys (ours)"),
     _cnn("cnn-vggface-nolandmarks", "vgg_face", ("10:Without Landmarks",), landmarks=False,
          description="Best CNN without landmarks (scenario 1)"),
     _cnn("cnn-vggface-1annotator", "vgg_face", ("11:1 Annotator",), annotation="single",
@@ -293,11 +299,13 @@ def resolve(name: str, profile: str | None = None, root: Path | None = None,
     changes: dict = dict(profile=profile_name, width=float(train["width"]),
                          input_size=int(train["input_size"]), seed=int(train["seed"]),
                          bn_momentum=train.get("bn_momentum"), data_root=str(data_root.resolve()))
+    # the pre-trained start of the backbone (Sects. 4.2, 5), but for random or AffWildNet starts
+    path = ((train.get("weights") or {}).get(base.backbone)
+            if base.init not in ("random", "affwildnet") else None)
+    changes["weights"] = str((root / path).resolve()) if path else None
     if base.dataset == "affwild":
         s = train
-        changes.update(store=str((root / s["store"]).resolve()))
-        path = (s.get("weights") or {}).get(base.backbone) if base.init != "random" else None
-        changes["weights"] = str((root / path).resolve()) if path else None
+        changes.update(store=str((root / s["store"]).resolve()), seeds=int(s.get("seeds") or 1))
     else:
         _, s, _ = profile_settings(profile_name, root, "transfer")
         changes.update(store=str((root / "data" / "prepared" / base.dataset).resolve()),

@@ -101,3 +101,36 @@ def ccc_bars(table, title: str = "") -> plt.Figure:
     if title:
         grid.figure.suptitle(title, y=1.03)
     return grid.figure
+
+
+def corpus_examples(corpora: dict, n_classes: int = 4, per_class: int = 6) -> plt.Figure:
+    """A grid of pre-training images (:mod:`affwild_lib.pretrain`): for each corpus
+    (name -> (images, labels)), ``n_classes`` classes, one row each, ``per_class`` images."""
+    rows = [(name, c) for name, (_, labels) in corpora.items() for c in np.unique(labels)[:n_classes]]
+    fig, axes = plt.subplots(len(rows), per_class, figsize=(1.1 * per_class, 1.15 * len(rows)),
+                             squeeze=False)
+    for (name, c), row in zip(rows, axes):
+        images, labels = corpora[name]
+        picks = np.flatnonzero(labels == c)[:per_class]
+        for ax, k in zip(row, picks):
+            ax.imshow(images[k])
+        for ax in row:
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.grid(False)
+        row[0].set_ylabel(f"{name} {c}", rotation=0, ha="right", va="center", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def pretrain_curves(histories: dict, chance: dict | None = None) -> plt.Figure:
+    """Validation accuracy per epoch of each backbone's pre-training (name -> history frame
+    with ``epoch`` and ``val_accuracy``), with chance level dotted where given."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    for k, (name, history) in enumerate(histories.items()):
+        ax.plot(history["epoch"], history["val_accuracy"], marker="o", color=f"C{k}", label=name)
+        if chance and name in chance:
+            ax.axhline(chance[name], color=f"C{k}", linestyle=":", linewidth=1)
+    ax.set(xlabel="epoch", ylabel="validation accuracy", ylim=(0, 1))
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -32,6 +32,8 @@ from .experiments import EXPERIMENTS
 from .paper import PAPER_EMOTIONS
 
 METRICS = ["ccc_valence", "ccc_arousal", "mse_valence", "mse_arousal"]
+#: Beside them where an experiment ran with several seeds: the seeds' sd of the mean CCC.
+SPREAD = ["ccc_mean_sd"]
 #: Sect. 5's further columns: Pearson CC (Table 16) and accuracies (Table 18).
 TRANSFER_METRICS = ["pcc_valence", "pcc_arousal", "accuracy_total"] + [f"accuracy_{e}" for e in EMOTIONS]
 #: The settings that define a paper row (the profile's scaling aside).
@@ -61,7 +63,12 @@ def scores(folder=None) -> pd.DataFrame:
         path = folder / name / "metrics.json"
         if path.is_file():
             m = json.loads(path.read_text())
+            summary = m.get("seed_summary") or {}
+            seeds = {k: summary[k]["mean"] for k in METRICS + ["ccc_mean"] if k in summary}
             rows[name] = {**{k: m.get(k) for k in METRICS + ["ccc_mean"] + TRANSFER_METRICS},
+                          **seeds,  # the mean over seeds, where there are several
+                          "n_seeds": summary.get("n_seeds", 1),
+                          "ccc_mean_sd": (summary.get("ccc_mean") or {}).get("sd"),
                           "dataset": m.get("dataset", ""),
                           "profile": m.get("profile"), "data_source": m.get("data_source"),
                           "epoch_chosen": m.get("epoch_chosen"), "n_test_frames": m.get("n_test_frames"),
@@ -99,11 +106,13 @@ def rows_of(table: int) -> dict[str, str]:
 
 def side_by_side(table: int | str, ours: pd.DataFrame | None = None,
                  recorded: dict[str, pd.DataFrame] | None = None,
-                 metrics=METRICS) -> pd.DataFrame:
+                 metrics=METRICS + SPREAD) -> pd.DataFrame:
     """Table ``table`` with the paper's numbers and ours, one column group per source.
 
     ``ours``: :func:`scores` of this build (default: ``experiments/``); ``recorded``: name ->
-    scores of recorded runs. Cells without a figure are NaN (e.g. MSE in Table 14).
+    scores of recorded runs. Our scores are means over the training seeds, and ``ccc_mean_sd``
+    their spread (a column only where some run had several seeds). Cells without a figure are
+    NaN (e.g. MSE in Table 14).
     """
     from .paper import scores as paper_scores
 
@@ -119,8 +128,10 @@ def side_by_side(table: int | str, ours: pd.DataFrame | None = None,
     else:  # an ablation of Sect. 4.2 without a paper table ("loss", "oversampling")
         paper = pd.DataFrame(index=pd.Index(list(mapping), name="row"), columns=metrics, dtype=float)
     blocks = {"paper": paper.reindex(columns=metrics)}
+    metrics = list(metrics)
     sources = [(label(ours), ours)] + [(label(s, n), s) for n, s in (recorded or {}).items()]
     for name, frame in sources:
+        frame = frame.reindex(columns=list(frame.columns) + [m for m in metrics if m not in frame])
         blocks[name] = pd.DataFrame(
             [frame.loc[mapping[r], metrics] if r in mapping and mapping[r] in frame.index
              else pd.Series(index=metrics, dtype=float) for r in paper.index],

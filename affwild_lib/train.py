@@ -61,7 +61,10 @@ TRAIN_RECORD = "train.json"
 FIG14_FRAMES = 6000
 #: Fields of an experiment that do not change what an epoch computes: a checkpoint made under
 #: other values of these can be resumed (e.g. to train for more epochs).
-RESUMABLE_FIELDS = ("epochs", "description", "tables", "store", "data_root", "profile")
+RESUMABLE_FIELDS = ("epochs", "description", "tables", "store", "data_root", "profile", "seeds")
+#: Where the further seeds of an experiment train (``seeds/seed-<s>/``, the train stage's) and
+#: where evaluate writes their test predictions (``seed_predictions/seed-<s>.csv``).
+SEEDS, SEED_PREDICTIONS = "seeds", "seed_predictions"
 #: What ``scores.json`` holds (``dvc metrics show``).
 HEADLINE = ("ccc_valence", "ccc_arousal", "ccc_mean", "mse_valence", "mse_arousal", "epoch_chosen",
             "n_test_frames")
@@ -219,6 +222,32 @@ def train(name: str, profile: str | None = None, out=None, resume: bool = True, 
     return evaluate(name, profile, out, **overrides) if evaluate_after else record
 
 
+def seed_runs(exp: Experiment, folder: Path) -> list[tuple[int, Path]]:
+    """(seed, folder) of every training run of ``exp``: the first seed in ``folder`` itself,
+    the others in ``folder/seeds/seed-<s>``."""
+    return [(exp.seed + k, folder if k == 0 else folder / SEEDS / f"seed-{exp.seed + k}")
+            for k in range(max(1, exp.seeds))]
+
+
+def train_seeds(name: str, profile: str | None = None, out=None, *, log=None, **kw) -> list[dict]:
+    """:func:`train` once per seed of the profile (``train.seeds``), each resumable on its own;
+    writes ``seeds/seeds.json``; returns the training records. One run per row cannot tell a
+    gap from seed-to-seed noise (``shared/notes``: test CCC spreads by 0.08 over 3 seeds)."""
+    overrides = {k: v for k, v in kw.items() if k not in ("resume", "verbose", "on_epoch_end")}
+    exp = _sect4(resolve(name, profile, **overrides))
+    folder = experiment_dir(name, out)
+    records = []
+    for seed, run_folder in seed_runs(exp, folder):
+        if log and exp.seeds > 1:
+            log(f"{name}: seed {seed}")
+        records.append(train(name, profile, out=run_folder, evaluate_after=False,
+                             **{**kw, "seed": seed}))
+    (folder / SEEDS).mkdir(parents=True, exist_ok=True)
+    write_json(folder / SEEDS / "seeds.json", {"experiment": name, "seeds": [s for s, _ in seed_runs(exp, folder)],
+                                               "validation_ccc_mean": [r["validation_ccc_mean"] for r in records]})
+    return records
+
+
 def _rng_state():
     state = np.random.get_state()
     return [state[0], state[1].tolist(), *state[2:]]
@@ -253,27 +282,61 @@ def _resume(ckpt: Path, model, exp: Experiment, folder: Path) -> dict | None:
 # Evaluation
 
 
-def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> dict:
-    """Evaluate the saved best model of ``name`` on the test split; write metrics.json and
-    predictions.csv; return the metrics."""
-    exp = _sect4(resolve(name, profile, **overrides))
-    folder = experiment_dir(name, out)
-    if not (folder / "model.keras").is_file():
-        raise FileNotFoundError(f"{folder / 'model.keras'}: train the experiment first")
-    store = FrameStore(exp.store)
-    scope, n_devices = E.distribution()
-    with scope:
-        model = keras.saving.load_model(folder / "model.keras", compile=False)
-    table = store.table("test")
-    labels = store.labels("test")
+def _test_predictions(model_path: Path, exp: Experiment, store: FrameStore):
+    """A saved model's test predictions: (model, per-frame frame of predictions, (n, 2)
+    predictions, streaming scores or None). CNN-RNNs: the tables' non-overlapping windows of the
+    training length (the paper's protocol), and beside them the state carried across each
+    video, as ``predict`` runs (``valence_stream``, ``arousal_stream``)."""
+    with E.distribution()[0]:
+        model = keras.saving.load_model(model_path, compile=False)
+    table, labels = store.table("test"), store.labels("test")
     pred = E.predict_rows(model, store, "test", np.arange(len(table)), exp)
     predictions = E.va_predictions(table, labels, pred)
     streaming = None
-    if exp.is_rnn:  # beside the tables' windows: the state carried across each video, as predict runs
+    if exp.is_rnn:
         stream = E.predict_stream(model, store, "test", exp.seq_len, exp.uses_landmarks)
         predictions["valence_stream"], predictions["arousal_stream"] = stream[:, 0], stream[:, 1]
         streaming = {**E.va_scores(labels, stream), "mode": "stream", "clipped_to": [-1, 1]}
-    E.write_csv(folder / "predictions.csv", predictions)
+    return model, predictions, pred, streaming
+
+
+#: The scores summarised over seeds (mean, sample sd, min, max): what the tables show.
+SEED_SCORES = ("ccc_valence", "ccc_arousal", "ccc_mean", "mse_valence", "mse_arousal")
+
+
+def seed_summary(runs: list[dict]) -> dict:
+    """Mean, sample standard deviation (None for one seed), min and max of each score over
+    the seeds' test scores."""
+    out = {"n_seeds": len(runs)}
+    for key in SEED_SCORES:
+        values = np.array([r[key] for r in runs], dtype=float)
+        out[key] = {"mean": float(values.mean()), "min": float(values.min()), "max": float(values.max()),
+                    "sd": float(values.std(ddof=1)) if len(values) > 1 else None}
+    return out
+
+
+def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> dict:
+    """Evaluate the saved best model of ``name`` (and of each further seed) on the test split;
+    write metrics.json, predictions.csv and seed_predictions/; return the metrics. Nothing is
+    written until every input is there."""
+    exp = _sect4(resolve(name, profile, **overrides))
+    folder = experiment_dir(name, out)
+    runs = seed_runs(exp, folder)
+    for _, run_folder in runs:
+        if not (run_folder / "model.keras").is_file():
+            raise FileNotFoundError(f"{run_folder / 'model.keras'}: train the experiment first")
+    if not (folder / "history.csv").is_file():
+        raise FileNotFoundError(f"{folder / 'history.csv'}: train the experiment first")
+    store = FrameStore(exp.store)
+    n_devices = E.distribution()[1]
+    table, labels = store.table("test"), store.labels("test")
+    model, predictions, pred, streaming = _test_predictions(folder / "model.keras", exp, store)
+    seeds = [{"seed": exp.seed, **E.va_scores(labels, pred), "streaming": streaming}]
+    seed_frames = {}
+    for seed, run_folder in runs[1:]:
+        _, frame, seed_pred, seed_stream = _test_predictions(run_folder / "model.keras", exp, store)
+        seeds.append({"seed": seed, **E.va_scores(labels, seed_pred), "streaming": seed_stream})
+        seed_frames[seed] = frame
 
     history = pd.read_csv(folder / "history.csv")
     record = folder / TRAIN_RECORD
@@ -286,6 +349,7 @@ def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> di
     metrics = {
         "experiment": name, "tables": list(exp.tables), **E.va_scores(labels, pred),
         "n_test_frames": int(len(table)), "per_video": per_video, "streaming": streaming,
+        "seeds": seeds, "seed_summary": seed_summary(seeds),
         "validation": {k.removeprefix("val_"): float(best[k]) for k in history if k.startswith("val_")},
         "epoch_chosen": int(best["epoch"]), "epochs_run": int(len(history)),
         "wall_seconds": float(history["seconds"].sum()),
@@ -297,6 +361,14 @@ def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> di
         "single_annotators": meta.get("annotators"),
         "config": exp.as_dict(),
     }
+    for _, run_folder in runs[1:]:  # every seed's training time
+        metrics["wall_seconds"] += float(pd.read_csv(run_folder / "history.csv")["seconds"].sum())
+    (folder / SEED_PREDICTIONS).mkdir(parents=True, exist_ok=True)
+    for seed, frame in seed_frames.items():
+        E.write_csv(folder / SEED_PREDICTIONS / f"seed-{seed}.csv", frame)
+    write_json(folder / SEED_PREDICTIONS / "seeds.json", {"seeds": [r["seed"] for r in seeds],
+                                                          "first_seed_in": "predictions.csv"})
+    E.write_csv(folder / "predictions.csv", predictions)
     E.write_results(folder, metrics, HEADLINE)
     write_plot_data(folder / "plots", predictions)
     return metrics
@@ -328,4 +400,5 @@ def model_info(name: str, profile: str | None = None, **overrides) -> dict:
             "n_params": count_params(exp.model, **exp.model_config()), "tables": list(exp.tables)}
 
 
-__all__ = ["build_model", "evaluate", "experiment_dir", "model_info", "train"]
+__all__ = ["build_model", "evaluate", "experiment_dir", "model_info", "seed_runs", "seed_summary",
+           "train", "train_seeds"]

@@ -154,9 +154,10 @@ def build_model(t: Experiment, train_points: np.ndarray):
 
     With the prior, the weights come from ``experiments/affwildnet/model.keras``: as saved for
     valence and arousal, or copied layer by layer into the 7-emotion network but its output
-    layer (:func:`affwild_lib.models.transfer_weights`). Without it, the model is built
-    randomly (no ImageNet or VGG-Face weights are shipped) and its landmark scaling is set from
-    this dataset's training frames.
+    layer (:func:`affwild_lib.models.transfer_weights`). Without it, the conv part starts from
+    the backbone's pre-training where the profile names a weights file
+    (:func:`affwild_lib.engine.init_from_weights`), and the landmark scaling is set from this
+    dataset's training frames.
     """
     import keras
 
@@ -185,12 +186,13 @@ def build_model(t: Experiment, train_points: np.ndarray):
             info["trainable_layers"] = freeze_cnn(model)
         elif t.mode != "whole":
             raise ValueError(f"mode must be 'whole' or 'frozen', not {t.mode!r}")
-    else:
+    else:  # the backbone's pre-training (Sect. 5: VGG-Face or ImageNet), or random
         model = build(t.model, **t.model_config())
+        info["weights"] = E.init_from_weights(model, t)
         if t.landmarks:
             set_landmark_statistics(model, train_points)
     E.set_bn_momentum(model, t.bn_momentum)
-    info["initialisation"] = "affwildnet" if t.prior else "random"
+    info["initialisation"] = "affwildnet" if t.prior else info["weights"]["used"]
     return model, info
 
 

@@ -172,3 +172,37 @@ def test_record_and_read_back(tmp_path, monkeypatch):
     assert R.recorded("absent") is None
     with pytest.raises(FileNotFoundError):
         R.record(tmp_path / "results" / "empty", tmp_path / "nothing")
+
+
+def test_seeds_enter_the_score_and_widen_the_interval():
+    """Issue 17: with several training seeds a score is their mean, and the interval covers
+    the seeds' spread as well as the test people's."""
+    from affwild_lib.claims import paired_difference
+
+    rng = np.random.default_rng(0)
+    n = 1200
+    videos = np.repeat(np.arange(12), n // 12)
+    labels = rng.normal(0, 0.4, (n, 2))
+    good = labels + rng.normal(0, 0.2, (n, 2))
+    one = paired_difference(labels, good, labels * 0.5 + rng.normal(0, 0.3, (n, 2)), videos, block=None)
+    same = paired_difference(labels, [good], [labels * 0.5 + rng.normal(0, 0.3, (n, 2))], videos,
+                             block=None)
+    assert same["seed_sd_a"] is None and one["n_videos"] == 12
+    # three seeds of A that disagree a lot: the mean moves and the interval widens
+    seeds_a = [good, labels + rng.normal(0, 0.6, (n, 2)), labels * 0.2 + rng.normal(0, 0.4, (n, 2))]
+    worse = labels * 0.5 + rng.normal(0, 0.3, (n, 2))
+    single = paired_difference(labels, seeds_a[0], worse, videos, block=None)
+    spread = paired_difference(labels, seeds_a, [worse] * 3, videos, block=None)
+    assert spread["a"] == pytest.approx(np.mean(spread["seeds_a"])) and len(spread["seeds_a"]) == 3
+    assert spread["seed_sd_a"] > 0.1 and spread["seed_sd_b"] == 0
+    assert spread["high"] - spread["low"] > 1.5 * (single["high"] - single["low"])
+    assert not spread["identical"]
+
+
+def test_the_papers_gap_is_read_from_its_tables():
+    from affwild_lib.claims import paper_gap
+
+    # Table 12: GRU 0.57/0.43 vs LSTM 0.52/0.38 (mean 0.50 vs 0.45)
+    assert paper_gap("affwildnet", "cnnrnn-lstm-2x128") == pytest.approx(0.05)
+    assert paper_gap("cnn-vggface", "cnn-vgg16") == pytest.approx(0.07)
+    assert paper_gap("cnn-vggface", "cnn-vggface-random") is None  # our control: no paper row

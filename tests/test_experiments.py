@@ -5,7 +5,7 @@ import pytest
 from affwild_lib.experiments import EXPERIMENTS, TRANSFERS, by_table, resolve
 from affwild_lib.models import count_params
 
-NAMES = ["baseline-cnnm", "affwildnet", "cnn-vggface", "cnn-vgg16", "cnn-resnet50",
+NAMES = ["baseline-cnnm", "affwildnet", "cnn-vggface", "cnn-vgg16", "cnn-resnet50", "cnn-vggface-random",
          "cnn-vggface-nolandmarks", "cnn-vggface-1annotator", "cnn-vggface-mse",
          "cnn-vggface-nooversampling", "cnnrnn-lstm-2x128", "cnnrnn-gru-1x100",
          "cnnrnn-gru-2x100", "cnnrnn-gru-1x128", "cnnrnn-gru-1x150", "cnnrnn-gru-2x150"]
@@ -75,14 +75,39 @@ def test_paper_profile_gives_the_paper_values():
 
 def test_tiny_profile_scales_down():
     e = resolve("affwildnet", "tiny")
-    assert e.width < 1 and e.input_size < 96 and e.seq_len < 80 and e.batch_size < 80
+    assert e.width < 1 and e.input_size < 96 and e.batch_size < 80
+    assert e.seq_len >= 60  # issue 17: training windows cover at least 2 s of 30 fps video
     assert e.rnn_units == 128 and e.rnn_layers == 2  # the architecture is the paper's, scaled by width
+    # only the CNN is thinned: the GRU keeps the paper's 128 units
+    from affwild_lib.models import build
+    import keras
+    with keras.StatelessScope(initialize_variables=False):
+        model = build(e.model, **e.model_config())
+    assert model.get_layer("gru1").units == 128 and model.get_layer("gru2").units == 128
     assert resolve("cnn-vggface", "tiny", epochs=7).epochs == 7
     with pytest.raises(TypeError):
         resolve("cnn-vggface", "tiny", no_such_field=1)
     with pytest.raises(KeyError):
         resolve("no-such-experiment", "tiny")
 
+
+
+def test_pretrained_starts_follow_the_backbone():
+    """Table 9: VGG-Face starts from the face corpus, VGG-16 and ResNet-50 from the object
+    corpus, CNN-M from FaceValue's stand-in; the random-init control and Sect. 5's prior rows
+    read no weights file; Sect. 5's controls start from their backbone's pre-training."""
+    weights = {n: resolve(n, "tiny").weights for n in (
+        "cnn-vggface", "cnn-vgg16", "cnn-resnet50", "baseline-cnnm", "cnn-vggface-random",
+        "affwildnet", "recola-affwildnet", "recola-resnet-gru", "emotiw-vgg16")}
+    assert weights["cnn-vggface"].endswith("pretrained/vgg_face/weights.npz")
+    assert weights["affwildnet"] == weights["cnn-vggface"]
+    assert weights["cnn-vgg16"].endswith("pretrained/vgg16/weights.npz")
+    assert weights["cnn-resnet50"].endswith("pretrained/resnet50/weights.npz")
+    assert weights["baseline-cnnm"].endswith("pretrained/cnn_m/weights.npz")
+    assert weights["cnn-vggface-random"] is None and weights["recola-affwildnet"] is None
+    assert weights["recola-resnet-gru"] == weights["cnn-resnet50"]
+    assert weights["emotiw-vgg16"] == weights["cnn-vgg16"]
+    assert resolve("cnn-vggface", "small").seeds >= 3 and resolve("cnn-vggface", "tiny").seeds == 1
 
 
 def test_params_yaml_is_the_one_source_of_the_profiles(tmp_path):

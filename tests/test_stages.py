@@ -39,11 +39,34 @@ def test_each_chapter_depends_on_every_experiment_it_shows(stem, tables, claim_k
     for key in claim_keys:
         shown |= set(claims.get(key).experiments)
     for name in shown:
-        for output in ("metrics.json", "predictions.csv"):
+        outputs = ["metrics.json", "predictions.csv"]
+        if get(name).dataset == "affwild":  # the further seeds' predictions, which claims read
+            outputs.append("seed_predictions")
+        for output in outputs:
             assert f"experiments/{name}/{output}" in deps, f"{stem} does not depend on {name}/{output}"
     source = (ROOT / "notebooks" / f"{stem}.ipynb").read_text()
     for key in claim_keys if stem != "90_reproduction" else []:
         assert f'verdict_md(\\"{key}\\")' in source, f"{stem} does not show claim {key}"
+
+
+def test_every_run_depends_on_the_pretraining_it_starts_from():
+    """A retrained backbone must retrain what starts from it (issue 17): each train and
+    transfer stage depends on pretrained/<its backbone>, unless it starts at random or from
+    AffWildNet."""
+    stages = _stages()
+    rows = {**{n: "pretrained/vgg_face" for n in stages["train-rnn"]["foreach"]},
+            **{n: f"pretrained/{i['backbone']}" for n, i in stages["train-cnn"]["foreach"].items()},
+            **{n: f"pretrained/{i['backbone']}" for n, i in stages["transfer"]["foreach"].items()}}
+    for name, folder in rows.items():
+        exp = get(name)
+        if exp.init in ("random", "affwildnet"):
+            continue
+        assert folder == f"pretrained/{exp.backbone}", name
+        kind = ("transfer" if name in stages["transfer"]["foreach"] else
+                "train-rnn" if exp.is_rnn else "train-cnn")
+        assert "pretrained/${item.backbone}" in stages[kind]["do"]["deps"] or (
+            folder in stages[kind]["do"]["deps"]), name
+    assert set(stages["pretrain"]["foreach"]) == {"vgg_face", "vgg16", "resnet50", "cnn_m"}
 
 
 def test_every_transfer_row_is_a_stage_and_shown_by_its_chapter():

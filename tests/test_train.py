@@ -22,7 +22,7 @@ pytestmark = pytest.mark.train
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = dict(width=1 / 16, input_size=SIZE, epochs=3, max_steps_per_epoch=8, batch_size=16,
-            seq_len=8, seq_stride=4, seed=0)
+            seq_len=8, seq_stride=4, seed=0, weights=None)  # random init: no pretrained/ file read
 
 
 def run(name, toy_store, out, **kw):
@@ -139,6 +139,33 @@ def test_outputs_have_the_promised_fields(toy_store, tmp_path):
     again = evaluate("affwildnet", "tiny", out=out, store=str(toy_store), data_root=str(toy_store),
                      **FAST)
     assert again["ccc_mean"] == pytest.approx(metrics["ccc_mean"], abs=1e-6)
+
+
+def test_seeds_train_apart_and_evaluate_reports_their_spread(toy_store, tmp_path):
+    """Issue 17: train.seeds runs per experiment; the further seeds in seeds/seed-<s>/, their
+    test predictions in seed_predictions/, the spread in metrics.json, the claims read them."""
+    from affwild_lib import claims, results
+    from affwild_lib.train import evaluate, train_seeds
+
+    kw = {**FAST, "epochs": 1, "max_steps_per_epoch": 3, "seeds": 2, "store": str(toy_store),
+          "data_root": str(toy_store)}
+    for name in ("cnn-vggface", "cnn-vggface-random"):
+        records = train_seeds(name, "tiny", out=tmp_path / name, verbose=0, **kw)
+        assert len(records) == 2 and (tmp_path / name / "seeds" / "seed-1" / "model.keras").is_file()
+        metrics = evaluate(name, "tiny", out=tmp_path / name, **kw)
+    assert [s["seed"] for s in metrics["seeds"]] == [0, 1]
+    summary = metrics["seed_summary"]
+    assert summary["n_seeds"] == 2 and summary["ccc_mean"]["sd"] > 0
+    assert summary["ccc_mean"]["mean"] == pytest.approx(np.mean([s["ccc_mean"] for s in metrics["seeds"]]))
+    seed1 = pd.read_csv(tmp_path / "cnn-vggface" / "seed_predictions" / "seed-1.csv")
+    assert len(seed1) == len(FrameStore(toy_store).table("test"))
+    table = results.scores(tmp_path)
+    assert table.loc["cnn-vggface", "n_seeds"] == 2
+    assert table.loc["cnn-vggface", "ccc_mean"] == pytest.approx(summary["ccc_mean"]["mean"])
+    c = claims.compare(tmp_path, "cnn-vggface", "cnn-vggface-random")
+    assert c["n_seeds_a"] == c["n_seeds_b"] == 2 and c["seed_sd_a"] is not None
+    side = results.side_by_side(9, table)
+    assert any(col[1] == "ccc_mean_sd" for col in side.columns)
 
 
 def test_a_finished_run_trains_again_and_more_epochs_resume(toy_store, tmp_path, capsys):

@@ -43,14 +43,9 @@ TABLE_4 = [
 ]
 
 
-def build(input_size=96, width: float = 1.0, head: str = "va", fc_units: int = 4096,
-          name: str = "cnn_m") -> keras.Model:
-    """CNN-M baseline of Table 4: image (H, W, 3) -> (2,) valence-arousal, or (7,) emotions.
-
-    ``width`` scales the conv channels and fc1; ``fc_units`` is fc1 at width 1 (Sect. 4.1.1: 4096).
-    """
-    image = image_input(input_size)
-    x = image
+def conv_part(x, width: float = 1.0):
+    """Table 4's conv1-conv5, each with its batch norm, ReLU and pooling: the part that
+    pre-training initialises (FaceValue's role, :mod:`affwild_lib.pretrain`)."""
     for layer_name, filters, kernel, stride, padding, pool in TABLE_4:
         x = layers.Conv2D(scaled(filters, width), kernel, strides=stride, padding=padding,
                           use_bias=False, name=layer_name)(x)
@@ -60,7 +55,17 @@ def build(input_size=96, width: float = 1.0, head: str = "va", fc_units: int = 4
             size, pool_stride, pool_padding = pool
             x = layers.MaxPooling2D(size, strides=pool_stride, padding=pool_padding,
                                     name=f"{layer_name}_pool")(x)
-    x = layers.Flatten(name="flatten")(x)
+    return x
+
+
+def build(input_size=96, width: float = 1.0, head: str = "va", fc_units: int = 4096,
+          name: str = "cnn_m") -> keras.Model:
+    """CNN-M baseline of Table 4: image (H, W, 3) -> (2,) valence-arousal, or (7,) emotions.
+
+    ``width`` scales the conv channels and fc1; ``fc_units`` is fc1 at width 1 (Sect. 4.1.1: 4096).
+    """
+    image = image_input(input_size)
+    x = layers.Flatten(name="flatten")(conv_part(image, width))
     x = layers.Dense(scaled(fc_units, width), activation="relu", name="fc1", **_fc_init())(x)
     out = output_layer(x, head, name="fc2", **_fc_init())
     return keras.Model(image, out, name=name)

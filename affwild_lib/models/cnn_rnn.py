@@ -26,7 +26,7 @@ import keras
 from keras import layers, ops
 
 from . import resnet, vgg
-from .heads import N_LANDMARKS, LandmarkScaling, fc_stack, image_size, output_layer, scaled
+from .heads import N_LANDMARKS, LandmarkScaling, fc_stack, image_size, output_layer
 
 BACKBONES = {
     # name: (conv part, fully connected 1 units at width 1), Table 8's caption
@@ -73,7 +73,8 @@ def build(input_size=96, seq_len: int | None = None, width: float = 1.0,
     ``seq_len`` fixes T (None: any length). ``backbone`` is ``vgg_face``, ``vgg16`` or
     ``resnet50``; ``fc_units`` defaults to Table 8's 4096 or 1500. ``rnn`` is ``gru`` or
     ``lstm`` with ``rnn_layers`` (1 or 2) of ``rnn_units`` (100, 128 or 150 in Table 14).
-    ``width`` scales channels, fc1 and the RNN units. ``head="emotions"`` gives 7 softmax units
+    ``width`` scales channels and fc1, not the RNN: a miniature keeps Table 14's 100, 128 or
+    150 units, since the RNN costs little next to the CNN and its size is what Table 14 compares. ``head="emotions"`` gives 7 softmax units
     per frame (Sect. 5.2); a clip's emotion is then read from the frames together (train part).
     """
     if backbone not in BACKBONES:
@@ -95,7 +96,7 @@ def build(input_size=96, seq_len: int | None = None, width: float = 1.0,
         inputs = [frames, points]
     x = fc_stack(x, [fc_units or default_fc], dropout, width)  # block 2, per frame
     for i in range(1, rnn_layers + 1):  # blocks 3-4
-        x = RNNS[rnn](scaled(rnn_units, width), return_sequences=True, name=f"{rnn}{i}")(x)
+        x = RNNS[rnn](rnn_units, return_sequences=True, name=f"{rnn}{i}")(x)
         if dropout and i < rnn_layers:
             x = layers.Dropout(dropout, name=f"{rnn}{i}_dropout")(x)
     out = output_layer(x, head, name="fc2")  # block 5, per frame
