@@ -191,7 +191,8 @@ def test_database_chapter_sets_the_paper_beside_ours(reproduced):
 
 @pytest.mark.parametrize("stem,tables,claim_keys", [
     ("03_challenge_baseline", [5], []),
-    ("04_cnn_ablations", [9, 10, 11], ["vggface-backbone", "landmarks", "mean-annotators", "ccc-loss", "oversampling"]),
+    ("04_cnn_ablations", [9, 10, 11], ["vggface-backbone", "pretraining", "landmarks", "mean-annotators",
+                                       "ccc-loss", "oversampling"]),
     ("05_affwildnet", [12, 13, 14], ["gru-lstm", "cnn-rnn", "beats-baseline", "two-layers", "128-units"]),
     ("06_recola", [15], ["recola-prior"]),
     ("07_afew_va", [16, 17], ["afewva-prior"]),
@@ -210,6 +211,21 @@ def test_each_chapter_sets_its_tables_beside_ours_with_verdicts(reproduced, stem
         assert claims.get(key).statement in text, f"{stem}: claim {key} not shown"
     assert len(verdicts(stem)) >= len(claim_keys)
     assert images(stem) >= (1 if claim_keys else 0)
+
+
+def test_chapter_04_shows_the_pretraining(reproduced):
+    """Issue 17: both corpora sampled, the pre-training curves, and VGG-Face and VGG-16 now
+    different networks (not 'identical predictions')."""
+    text = shown("04_cnn_ablations")
+    assert "faces:" in text and "objects:" in text and "final validation accuracy" in text
+    assert images("04_cnn_ablations") >= 3  # corpora, curves, the bars
+    from affwild_lib import claims
+    v = claims.verdict("vggface-backbone", COPY / "experiments")
+    assert not v["comparisons"][0]["identical"] and v["verdict"] != "not testable"
+    for name in ("cnn-vggface", "cnn-vgg16"):
+        init = json.loads((COPY / "experiments" / name / "metrics.json").read_text())["initialisation"]
+        assert init["used"] != "random" and init["pretrained_on"]["corpus"] == (
+            "faces" if name == "cnn-vggface" else "objects")
 
 
 def test_chapter_07_folds_and_chapter_08_aggregation(reproduced):
