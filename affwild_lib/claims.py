@@ -253,16 +253,35 @@ def paired_difference(labels: np.ndarray, pred_a, pred_b, videos, block: int = B
 
 def paired_accuracy_difference(correct_a, correct_b, n_boot: int = N_BOOT, seed: int = 0) -> dict:
     """Accuracy of A minus B over the same clips, with a 95% paired bootstrap over clips
-    (Table 18's total accuracy: one answer per clip, clips independent people and scenes)."""
-    correct_a, correct_b = (np.asarray(c, dtype=np.float64) for c in (correct_a, correct_b))
-    n = len(correct_a)
-    counts = np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=n_boot)
-    boot = counts @ (correct_a - correct_b) / n
-    lo, hi = np.percentile(boot, [2.5, 97.5])
-    a, b = float(correct_a.mean()), float(correct_b.mean())
+    (Table 18's total accuracy: one answer per clip, clips independent people and scenes).
+    ``correct_a``, ``correct_b``: one boolean per clip, or lists of them, one per training seed
+    (then resampled too, as in :func:`paired_difference`)."""
+    runs_a, runs_b = ([np.asarray(c, dtype=np.float64) for c in
+                       (r if isinstance(r, (list, tuple)) else [r])] for r in (correct_a, correct_b))
+    n = len(runs_a[0])
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot)
+
+    def over_seeds(runs):
+        boots = np.stack([counts @ c / n for c in runs])  # (seeds, n_boot)
+        if len(runs) > 1:
+            pick = rng.integers(len(runs), size=(n_boot, len(runs)))
+            boots = boots[pick, np.arange(n_boot)[:, None]].mean(1)
+        else:
+            boots = boots[0]
+        points = [float(c.mean()) for c in runs]
+        return float(np.mean(points)), boots, points
+
+    a, boot_a, seeds_a = over_seeds(runs_a)
+    b, boot_b, seeds_b = over_seeds(runs_b)
+    lo, hi = np.percentile(boot_a - boot_b, [2.5, 97.5])
     return {"a": a, "b": b, "difference": a - b, "low": float(lo), "high": float(hi),
             "n_frames": n, "n_blocks": n, "n_videos": n, "metric": "accuracy",
-            "identical": bool(np.array_equal(correct_a, correct_b))}
+            "seeds_a": seeds_a, "seeds_b": seeds_b,
+            "seed_sd_a": float(np.std(seeds_a, ddof=1)) if len(seeds_a) > 1 else None,
+            "seed_sd_b": float(np.std(seeds_b, ddof=1)) if len(seeds_b) > 1 else None,
+            "identical": len(runs_a) == len(runs_b) and all(
+                np.array_equal(p, q) for p, q in zip(runs_a, runs_b))}
 
 
 # --------------------------------------------------------------------------------------------
@@ -293,15 +312,17 @@ def compare(experiments_dir, better: str, worse: str, **kw) -> dict | None:
     a, b = _predictions(experiments_dir, better), _predictions(experiments_dir, worse)
     if a is None or b is None:
         return None
-    if "predicted" in a:  # one emotion per clip (Table 18)
-        if not a["video"].equals(b["video"]):
-            raise ValueError(f"{better} and {worse} were evaluated on different clips")
-        kw = {k: v for k, v in kw.items() if k != "block"}
-        return {"better": better, "worse": worse, **paired_accuracy_difference(
-            a["predicted"] == a["emotion"], b["predicted"] == b["emotion"], **kw)}
-    keys = ["video", "frame_index"]
     runs_a = [a] + _seed_predictions(experiments_dir, better)
     runs_b = [b] + _seed_predictions(experiments_dir, worse)
+    if "predicted" in a:  # one emotion per clip (Table 18)
+        for name, frame in [(better, f) for f in runs_a] + [(worse, f) for f in runs_b]:
+            if not a["video"].equals(frame["video"]):
+                raise ValueError(f"{better} and {name} were evaluated on different clips")
+        kw = {k: v for k, v in kw.items() if k != "block"}
+        return {"better": better, "worse": worse, "n_seeds_a": len(runs_a), "n_seeds_b": len(runs_b),
+                **paired_accuracy_difference([f["predicted"] == f["emotion"] for f in runs_a],
+                                             [f["predicted"] == f["emotion"] for f in runs_b], **kw)}
+    keys = ["video", "frame_index"]
     for name, frame in [(better, f) for f in runs_a] + [(worse, f) for f in runs_b]:
         if not a[keys].equals(frame[keys]):
             raise ValueError(f"{better} and {name} were evaluated on different test frames")

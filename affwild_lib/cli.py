@@ -468,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
-    from .datasets import DatasetError
+    from .datasets.errors import DatasetError
 
     # Bad input (a file and line of a release, an output folder that is not ours or not a
     # folder, a missing trained model, a full disk, a store made with other settings): one line

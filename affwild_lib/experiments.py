@@ -99,7 +99,7 @@ class Experiment:
     val_fraction: float = 0.2         # share of training subjects held out for model selection
     folds: int = 0                    # AFEW-VA's person-independent folds
     seed: int = 0
-    seeds: int = 1                    # training runs: seeds seed, seed + 1, ... (Sect. 4 rows)
+    seeds: int = 1                    # training runs: seeds seed, seed + 1, ... (train.seeds)
     bn_momentum: float | None = None  # batch-norm moving-average momentum; None: the model's
     store: str | None = None          # the frame store (absolute after resolve)
     data_root: str | None = None      # the raw release (raw traces, subject list)
@@ -298,14 +298,15 @@ def resolve(name: str, profile: str | None = None, root: Path | None = None,
     data_root = root / params.get("data_root", "data/synth") / base.dataset
     changes: dict = dict(profile=profile_name, width=float(train["width"]),
                          input_size=int(train["input_size"]), seed=int(train["seed"]),
-                         bn_momentum=train.get("bn_momentum"), data_root=str(data_root.resolve()))
+                         bn_momentum=train.get("bn_momentum"), data_root=str(data_root.resolve()),
+                         seeds=int(train.get("seeds") or 1))
     # the pre-trained start of the backbone (Sects. 4.2, 5), but for random or AffWildNet starts
     path = ((train.get("weights") or {}).get(base.backbone)
             if base.init not in ("random", "affwildnet") else None)
     changes["weights"] = str((root / path).resolve()) if path else None
     if base.dataset == "affwild":
         s = train
-        changes.update(store=str((root / s["store"]).resolve()), seeds=int(s.get("seeds") or 1))
+        changes.update(store=str((root / s["store"]).resolve()))
     else:
         _, s, _ = profile_settings(profile_name, root, "transfer")
         changes.update(store=str((root / "data" / "prepared" / base.dataset).resolve()),

@@ -134,3 +134,26 @@ def pretrain_curves(histories: dict, chance: dict | None = None) -> plt.Figure:
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def claim_intervals(table, title: str = "") -> plt.Figure:
+    """Each comparison of :func:`affwild_lib.claims.table`: our difference with its 95%
+    interval, and the paper's own gap between the same rows where it reports one."""
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(table) + 1))
+    y = np.arange(len(table))[::-1]
+    diff = table["difference"].astype(float)
+    ax.errorbar(diff, y, xerr=[diff - table["95% CI low"].astype(float),
+                               table["95% CI high"].astype(float) - diff],
+                fmt="o", color="C0", capsize=3, label="ours (95% CI)")
+    ax.plot(table["paper's gap"].astype(float), y, "D", color="C3", markersize=5,
+            label="the paper's gap (Aff-Wild)")
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_yticks(y, [f"{b} > {w}" for b, w in zip(table["better (paper)"], table["worse (paper)"])],
+                  fontsize=8)
+    ax.set_xlabel("difference of mean CCC (EmotiW: of accuracy), better minus worse\n"
+                  "as the paper ranks them")
+    ax.legend(fontsize=8, loc="lower right")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

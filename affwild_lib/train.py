@@ -304,11 +304,11 @@ def _test_predictions(model_path: Path, exp: Experiment, store: FrameStore):
 SEED_SCORES = ("ccc_valence", "ccc_arousal", "ccc_mean", "mse_valence", "mse_arousal")
 
 
-def seed_summary(runs: list[dict]) -> dict:
-    """Mean, sample standard deviation (None for one seed), min and max of each score over
-    the seeds' test scores."""
+def seed_summary(runs: list[dict], keys=SEED_SCORES) -> dict:
+    """Mean, sample standard deviation (None for one seed), min and max of each score of
+    ``keys`` over the seeds' test scores."""
     out = {"n_seeds": len(runs)}
-    for key in SEED_SCORES:
+    for key in keys:
         values = np.array([r[key] for r in runs], dtype=float)
         out[key] = {"mean": float(values.mean()), "min": float(values.min()), "max": float(values.max()),
                     "sd": float(values.std(ddof=1)) if len(values) > 1 else None}

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -285,8 +285,9 @@ CODE = ("transfer.py", "engine.py", "experiments.py", "data.py", "losses.py", "m
 def _settings_hash(t: Experiment) -> str:
     """What a finished run was made from: the settings, the prior's and the store's bytes, and
     the code of :data:`CODE`."""
-    config = {k: v for k, v in t.as_dict().items() if k not in ("description", "tables")}
+    config = {k: v for k, v in t.as_dict().items() if k not in ("description", "tables", "seeds")}
     config["prior"] = _file_hash(t.prior_path)
+    config["weights"] = _file_hash(t.weights)  # a backbone pre-trained again: the runs redone
     config["store"] = _file_hash(Path(t.store) / "manifest.parquet")
     here = Path(__file__).parent
     sources = sorted(p for name in CODE for p in ([here / name] if name.endswith(".py")
@@ -379,9 +380,15 @@ def fit_run(t: Experiment, store, run: _Run, folder: Path, log=print, cache: dic
 def run(name: str, profile: str | None = None, out=None, log=print, **overrides) -> dict:
     """Train and evaluate transfer experiment ``name``; write ``experiments/<name>/``; return
     the metrics. A run (fold) whose ``runs/<run>/result.json`` was made from the same settings,
-    prior, store and code (:func:`_settings_hash`) is kept, not redone: a stage interrupted
-    after three folds of five resumes at the fourth."""
+    prior, weights, store and code (:func:`_settings_hash`) is kept, not redone: a stage
+    interrupted after three folds of five resumes at the fourth.
+
+    With the profile's ``train.seeds`` > 1 the whole protocol runs once more per further seed in
+    ``seeds/seed-<s>/``; their test predictions are copied to ``seed_predictions/seed-<s>.csv``
+    (what the claims read) and ``metrics.json`` gains ``seeds`` and ``seed_summary``.
+    """
     from .store import FrameStore
+    from .train import SEED_PREDICTIONS, SEEDS, seed_summary
 
     t = resolve(name, profile, **overrides)
     if t.dataset == "affwild":
@@ -392,6 +399,33 @@ def run(name: str, profile: str | None = None, out=None, log=print, **overrides)
     if store.size != t.input_size:
         raise ValueError(f"{t.store}: crops of {store.size} px, the profile's models take "
                          f"{t.input_size}; prepare it at that size")
+    metrics = _run_seed(t, store, folder, log)
+    keys = ["ccc_valence", "ccc_arousal", "ccc_mean", "mse_valence", "mse_arousal"] \
+        if t.task == "va" else ["accuracy_total"]
+    seeds = [{"seed": t.seed, **{k: metrics[k] for k in keys}}]
+    (folder / SEED_PREDICTIONS).mkdir(exist_ok=True)
+    for k in range(1, max(1, t.seeds)):
+        seeded = replace(t, seed=t.seed + k)
+        log(f"{t.name}: seed {seeded.seed}")
+        sub = folder / SEEDS / f"seed-{seeded.seed}"
+        sub.mkdir(parents=True, exist_ok=True)
+        other = _run_seed(seeded, store, sub, log)
+        seeds.append({"seed": seeded.seed, **{k: other[k] for k in keys}})
+        E.write_csv(folder / SEED_PREDICTIONS / f"seed-{seeded.seed}.csv",
+                    pd.read_csv(sub / "predictions.csv", dtype={"video": str}))
+        metrics["wall_seconds"] += other["wall_seconds"]
+    metrics.update(seeds=seeds, seed_summary=seed_summary(seeds, keys))
+    E.write_results(folder, metrics, _headline(t))
+    return metrics
+
+
+def _headline(t: Experiment) -> list[str]:
+    return (["ccc_valence", "ccc_arousal", "ccc_mean", "pcc_valence", "pcc_arousal"] if t.task == "va"
+            else ["accuracy_total"] + [f"accuracy_{e}" for e in EMOTIONS])
+
+
+def _run_seed(t: Experiment, store, folder: Path, log) -> dict:
+    """Every run (fold) of ``t`` at its seed into ``folder``, kept where already done."""
     key = _settings_hash(t)
     results, cache = [], {}
     for r in runs(t, store):
@@ -437,7 +471,6 @@ def _evaluate(t: Experiment, store, folder: Path, results: list[dict]) -> dict:
                               for r in pd.unique(run_of)}
         predictions = E.va_predictions({"video": videos, "frame_index": table["frame_index"].to_numpy()[rows]},
                                        labels, pred, run=run_of)
-        headline = ["ccc_valence", "ccc_arousal", "ccc_mean", "pcc_valence", "pcc_arousal"]
     else:
         frames = pd.DataFrame(pred, columns=[f"p_{e}" for e in EMOTIONS])
         frames.insert(0, "video", videos)
@@ -450,10 +483,9 @@ def _evaluate(t: Experiment, store, folder: Path, results: list[dict]) -> dict:
         metrics["n_test_clips"] = int(len(predictions))
         metrics["clips_without_face"] = predictions.loc[predictions["n_frames"] == 0, "video"].tolist()
         metrics["aggregation"] = "mean"
-        headline = ["accuracy_total"] + [f"accuracy_{e}" for e in EMOTIONS]
     E.write_csv(folder / "predictions.csv", predictions)
     E.write_csv(folder / "history.csv", history)
-    E.write_results(folder, metrics, headline)
+    E.write_results(folder, metrics, _headline(t))
     return metrics
 
 

@@ -83,3 +83,89 @@ def test_every_transfer_row_is_a_stage_and_shown_by_its_chapter():
     for claim in ("recola-prior", "afewva-prior", "emotiw-prior"):
         for name in claims.get(claim).experiments:
             assert name in TRANSFERS
+
+
+# --------------------------------------------------------------------------------------------
+# Every library file a stage's command imports is one of its deps
+
+
+def _module_file(name: str) -> Path | None:
+    """affwild_lib.x.y -> its file (a module, or a package's __init__.py)."""
+    path = ROOT / Path(*name.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(tree, package: str) -> set[str]:
+    """affwild_lib modules imported anywhere in ``tree`` (lazy imports in functions too)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("affwild_lib")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            if not module.startswith("affwild_lib"):
+                continue
+            found.add(module)
+            for a in node.names:  # `from . import engine`, `from .models import vgg`
+                if _module_file(f"{module}.{a.name}"):
+                    found.add(f"{module}.{a.name}")
+    return found
+
+
+def _closure(start: set[str]) -> set[Path]:
+    import ast
+
+    seen, todo = set(), list(start)
+    while todo:
+        name = todo.pop()
+        path = _module_file(name)
+        if path is None or path in seen:
+            continue
+        seen.add(path)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        todo += sorted(_imports(ast.parse(path.read_text()), package))
+    return seen
+
+
+def _command_modules(sub: str) -> set[str]:
+    """What `affwild SUB` runs: cli.py, and the modules its handler imports."""
+    import ast
+
+    tree = ast.parse((ROOT / "affwild_lib" / "cli.py").read_text())
+    handler = next(n for n in tree.body if isinstance(n, ast.FunctionDef)
+                   and n.name == "_" + sub.replace("-", "_"))
+    top = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))],
+                     type_ignores=[])
+    main = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main")
+    return _imports(top, "affwild_lib") | _imports(main, "affwild_lib") | _imports(handler, "affwild_lib")
+
+
+def _stage_commands():
+    for name, stage in _stages().items():
+        body = stage.get("do", stage)
+        words = body["cmd"].split()
+        if words[0] == "affwild":
+            yield name, words[1], body["deps"]
+
+
+@pytest.mark.parametrize("stage,sub,deps", list(_stage_commands()), ids=lambda v: v if isinstance(v, str) else "")
+def test_a_stage_depends_on_every_library_file_its_command_imports(stage, sub, deps):
+    """dvc.yaml lists deps by hand; a module the command imports but the stage does not name
+    would let a code change leave the stage's outputs stale (issue 16: every evaluate stage
+    was skipped after a change to streaming.py). The import closure, lazy imports included;
+    the package's own __init__.py (the version string) and cli.py's other commands aside."""
+    closure = (_closure(_command_modules(sub)) | {ROOT / "affwild_lib" / "cli.py"}) - {
+        ROOT / "affwild_lib" / "__init__.py"}
+    missing = [str(p.relative_to(ROOT)) for p in sorted(closure)
+               if not any(p.relative_to(ROOT).as_posix() == d or p.relative_to(ROOT).as_posix().startswith(d + "/")
+                          for d in deps)]
+    assert not missing, f"{stage} ({sub}) does not depend on {missing}"

@@ -14,7 +14,7 @@ from conftest import TOY_SIZE as SIZE, write_toy_store
 pytestmark = pytest.mark.train
 
 FAST = dict(width=1 / 16, input_size=SIZE, epochs=2, max_steps_per_epoch=6, seq_len=4,
-            seq_stride=2, seed=0, bn_momentum=0.9)
+            seq_stride=2, seed=0, bn_momentum=0.9, weights=None)  # random: no pretrained/ file read
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,6 +216,27 @@ def test_emotion_fine_tuning_runs_resumes_and_is_judged_per_clip(tmp_path, monke
     _va_affwildnet(tmp_path / "prior.keras")
     with pytest.raises(pytest.fail.Exception, match="trained again"):
         transfer.run("emotiw-affwildnet", "tiny", out=out, log=lambda _: None, **kw)
+
+
+def test_seeds_rerun_the_protocol_and_enter_the_claims(tmp_path):
+    """Issue 17: train.seeds runs Sect. 5's protocol once per seed; the further seeds' clip
+    answers land in seed_predictions/, metrics.json has their spread, the claim reads them."""
+    store = write_toy_store(tmp_path / "store", {"train": 10, "val": 4}, frames=24, emotions=True, fps=25.0)
+    _va_affwildnet(tmp_path / "prior.keras")
+    kw = dict(store=str(store), data_root=str(tmp_path / "release"),
+              prior_path=str(tmp_path / "prior.keras"), batch_size=4, **{**FAST, "epochs": 1}, seeds=2)
+    out = tmp_path / "experiments"
+    metrics = transfer.run("emotiw-affwildnet", "tiny", out=out / "emotiw-affwildnet", log=lambda _: None, **kw)
+    assert [s["seed"] for s in metrics["seeds"]] == [0, 1] and metrics["seed_summary"]["n_seeds"] == 2
+    assert (out / "emotiw-affwildnet" / "seeds" / "seed-1" / "predictions.csv").is_file()
+    seed1 = pd.read_csv(out / "emotiw-affwildnet" / "seed_predictions" / "seed-1.csv", dtype={"video": str})
+    assert seed1["video"].tolist() == ["010", "011", "012", "013"]
+    assert json.loads((out / "emotiw-affwildnet" / "metrics.json").read_text())["seeds"] == metrics["seeds"]
+    transfer.run("emotiw-vggface-rnn", "tiny", out=out / "emotiw-vggface-rnn", log=lambda _: None,
+                 **{k: v for k, v in kw.items() if k != "prior_path"})
+    c = claims.compare(out, "emotiw-affwildnet", "emotiw-vggface-rnn")
+    assert c["n_seeds_a"] == 2 and c["n_seeds_b"] == 2 and c["metric"] == "accuracy"
+    assert c["a"] == pytest.approx(np.mean(c["seeds_a"]))
 
 
 # --------------------------------------------------------------------------------------------
