@@ -25,11 +25,17 @@ TABLE_7_BLOCKS = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
 
 
 def conv_part(x, width: float = 1.0):
-    """Blocks 1-5 of Table 7 applied to images ``x`` (N, H, W, 3): the last pooling output."""
+    """Blocks 1-5 of Table 7 applied to images ``x`` (N, H, W, 3): the last pooling output.
+
+    The kernels start from He's normal initialisation, made for deep ReLU stacks: with Keras'
+    Glorot default the 13 plain convolutions of a thin miniature (4 to 32 channels) died on
+    the 100-class pre-training of the ``small`` profile (validation accuracy at chance, 0.010,
+    for all 15 epochs); with He's it learned (0.30 after 6 epochs). Converted real weights
+    replace the initialisation anyway."""
     for b, (channels, n_convs) in enumerate(TABLE_7_BLOCKS, start=1):
         for i in range(1, n_convs + 1):
             x = layers.Conv2D(scaled(channels, width), 3, padding="same", activation="relu",
-                              name=f"block{b}_conv{i}")(x)
+                              kernel_initializer="he_normal", name=f"block{b}_conv{i}")(x)
         x = layers.MaxPooling2D(2, strides=2, name=f"block{b}_pool")(x)
     return x
 
