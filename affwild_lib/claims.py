@@ -199,6 +199,13 @@ def _ccc_from_moments(m: np.ndarray) -> np.ndarray:
     return 2 * cov / (vx + vy + (mx - my) ** 2)
 
 
+def _runs(value, ndim: int) -> list[np.ndarray]:
+    """One run's array of ``ndim`` dimensions, or a list of them (one per seed), as a list."""
+    if np.ndim(value) == ndim:
+        return [np.asarray(value, np.float64)]
+    return [np.asarray(v, np.float64) for v in value]
+
+
 def paired_difference(labels: np.ndarray, pred_a, pred_b, videos, block: int = BLOCK,
                       n_boot: int = N_BOOT, seed: int = 0) -> dict:
     """Mean CCC (valence, arousal) of A minus B, with a 95% paired block-bootstrap interval.
@@ -210,8 +217,7 @@ def paired_difference(labels: np.ndarray, pred_a, pred_b, videos, block: int = B
     training (a hierarchical bootstrap: blocks are shared by A and B, seeds are not).
     """
     labels = np.asarray(labels, np.float64)
-    runs_a, runs_b = ([np.asarray(p, np.float64) for p in (r if isinstance(r, (list, tuple)) else [r])]
-                      for r in (pred_a, pred_b))
+    runs_a, runs_b = _runs(pred_a, 2), _runs(pred_b, 2)
     ok = ~np.isnan(labels).any(1)
     for p in runs_a + runs_b:
         ok &= ~np.isnan(p).any(1)
@@ -256,8 +262,7 @@ def paired_accuracy_difference(correct_a, correct_b, n_boot: int = N_BOOT, seed:
     (Table 18's total accuracy: one answer per clip, clips independent people and scenes).
     ``correct_a``, ``correct_b``: one boolean per clip, or lists of them, one per training seed
     (then resampled too, as in :func:`paired_difference`)."""
-    runs_a, runs_b = ([np.asarray(c, dtype=np.float64) for c in
-                       (r if isinstance(r, (list, tuple)) else [r])] for r in (correct_a, correct_b))
+    runs_a, runs_b = _runs(correct_a, 1), _runs(correct_b, 1)
     n = len(runs_a[0])
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot)
