@@ -150,11 +150,7 @@ def _add_transfer(commands) -> None:
 def _transfer(args) -> int:
     from .transfer import run
 
-    def log(line):
-        if not args.quiet:
-            print(line, flush=True)
-
-    metrics = run(args.experiment, args.profile, out=args.out, log=log)
+    metrics = run(args.experiment, args.profile, out=args.out, log=_log(args.quiet))
     print_json({k: v for k, v in metrics.items() if k not in ("config", "runs", "per_run", "confusion")})
     return 0
 
@@ -200,8 +196,7 @@ def _pretrain_corpus(args) -> int:
 def _pretrain(args) -> int:
     from .pretrain import run
 
-    record = run(args.backbone, args.profile, out=args.out,
-                 log=(lambda line: None) if args.quiet else (lambda line: print(line, flush=True)))
+    record = run(args.backbone, args.profile, out=args.out, log=_log(args.quiet))
     print_json({k: v for k, v in record.items() if k != "layers"})
     return 0
 
@@ -455,6 +450,11 @@ def _score(args) -> int:
           f"{result['n_frames_arousal']} arousal frames scored")
     print_json(result if args.per_video else {k: v for k, v in result.items() if k != "per_video"})
     return 0
+
+
+def _log(quiet: bool):
+    """A command's per-epoch line writer: print, flushed (logs, DVC), or nothing with --quiet."""
+    return (lambda line: None) if quiet else (lambda line: print(line, flush=True))
 
 
 def print_json(summary: dict) -> None:

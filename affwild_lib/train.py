@@ -236,14 +236,14 @@ def train_seeds(name: str, profile: str | None = None, out=None, *, log=None, **
     overrides = {k: v for k, v in kw.items() if k not in ("resume", "verbose", "on_epoch_end")}
     exp = _sect4(resolve(name, profile, **overrides))
     folder = experiment_dir(name, out)
-    records = []
-    for seed, run_folder in seed_runs(exp, folder):
+    records, runs = [], seed_runs(exp, folder)
+    for seed, run_folder in runs:
         if log and exp.seeds > 1:
             log(f"{name}: seed {seed}")
         records.append(train(name, profile, out=run_folder, evaluate_after=False,
                              **{**kw, "seed": seed}))
     (folder / SEEDS).mkdir(parents=True, exist_ok=True)
-    write_json(folder / SEEDS / "seeds.json", {"experiment": name, "seeds": [s for s, _ in seed_runs(exp, folder)],
+    write_json(folder / SEEDS / "seeds.json", {"experiment": name, "seeds": [s for s, _ in runs],
                                                "validation_ccc_mean": [r["validation_ccc_mean"] for r in records]})
     return records
 
