@@ -35,9 +35,13 @@ book: $(STAMP)
 	@echo ""
 	@echo "The book is built: file://$(CURDIR)/_build/html/index.html"
 
+# Two workers, a test file each (the pipeline test's file on one, the rest on the other): the
+# pipeline is mostly single-threaded start-up, so the second core would otherwise idle.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
 	@mkdir -p data/real
-	python -m pytest
+	python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Jupyter refuses to run as root unless told (containers, CI boxes): say so only there.
 lab: $(STAMP)

@@ -28,6 +28,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if not any(item.get_closest_marker(t) for t in TIERS):
             item.add_marker(pytest.mark.unit)
+    # The pipeline test is the longest by far (one `dvc repro`, about 12 minutes on 2 cores):
+    # first, so that under `make test`'s two workers (pytest-xdist, one file per worker) the
+    # other tiers run beside it rather than after it.
+    items.sort(key=lambda item: item.get_closest_marker("pipeline") is None)
 
 
 def write_toy_store(root: Path, splits: dict[str, int] | None = None, frames: int = 80,

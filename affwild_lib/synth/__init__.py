@@ -24,13 +24,18 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
 from ..atomic import replace_folder
-from .plan import Job, plan
 from .profiles import PROFILES, Profile
-from .writers import run_job
+
+if TYPE_CHECKING:
+    from .plan import Job
+
+# The plan and the writers (SciPy's signal module, PyAV) load only when data is generated: every
+# `affwild` command imports this package for the profile names, and paid 2 s for them.
 
 __all__ = ["generate", "PROFILES", "Profile"]
 
@@ -57,6 +62,8 @@ def generate(profile: str = "tiny", out: Path | str = Path("data/synth"), seed: 
     out = Path(out).resolve()
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise FileExistsError(f"{out} exists and is not a synthetic release; not touching it")
+    from .plan import plan
+
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     jobs = [job for jobs in plan(seed, PROFILES[profile]).values() for job in jobs]
@@ -74,6 +81,8 @@ def generate(profile: str = "tiny", out: Path | str = Path("data/synth"), seed: 
 
 def _run(jobs: list[Job], root: Path, workers: int | None, progress: bool) -> list[dict]:
     """Run the jobs, longest first so that the pool stays busy; rows come back in plan order."""
+    from .writers import run_job
+
     workers = workers or os.cpu_count() or 1
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].n_frames * jobs[i].size[0])
     rows: list[dict | None] = [None] * len(jobs)
