@@ -177,35 +177,77 @@ def _git(*args) -> str:
         return ""
 
 
-def record(out, folder=None, note: str = "") -> Path:
-    """Write a recorded run of ``folder`` (default ``experiments/``) to ``out``."""
+def record(out, folder=None, note: str = "", merge: bool = False) -> Path:
+    """Write a recorded run of ``folder`` (default ``experiments/``) to ``out``.
+
+    With ``merge``, ``folder`` is a further part of the run already recorded in ``out`` (e.g.
+    Sect. 5 trained in a later session than Sect. 4): its experiments and its judged claims are
+    added where ``out`` has none, and nothing recorded is replaced; a claim the part judges is
+    judged on the part's own runs. An experiment that both
+    parts trained keeps its earlier row; the part's own figure for it is kept in ``run.json``
+    (``parts[-1]["reran"]``) so that a reader sees whether the rerun agreed.
+    """
     out = Path(out)
     folder = Path(folder) if folder else experiments_dir()
     table = scores(folder)
     if table.empty:
         raise FileNotFoundError(f"{folder}: no evaluated experiment (metrics.json) to record")
     verdicts = C.verdicts(folder)
+    part = {"commit": _git("rev-parse", "HEAD"), "dirty": bool(_git("status", "--porcelain")),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+            "python": sys.version.split()[0], "training_seconds": float(table["wall_seconds"].sum()),
+            "note": note}
+    run = {"profile": sorted(set(table["profile"].dropna())),
+           "data_source": sorted(set(table["data_source"].dropna())), **part}
+    if merge:
+        earlier = _read(out)
+        if earlier is None:
+            raise FileNotFoundError(f"{out}: no recorded run to merge into (scores.csv)")
+        table, verdicts, run = _merged(earlier, table, verdicts, part)
     out.mkdir(parents=True, exist_ok=True)
     write_file(out / "scores.csv", lambda p: table.to_csv(p))
     write_json(out / "verdicts.json", verdicts)
-    run = {"profile": sorted(set(table["profile"].dropna())),
-           "data_source": sorted(set(table["data_source"].dropna())),
-           "commit": _git("rev-parse", "HEAD"), "dirty": bool(_git("status", "--porcelain")),
-           "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-           "python": sys.version.split()[0], "training_seconds": float(table["wall_seconds"].sum()),
-           "note": note}
     write_json(out / "run.json", run)
     return out
 
 
-def recorded(name: str, root: Path | None = None) -> tuple[pd.DataFrame, list[dict], dict] | None:
-    """(scores, verdicts, run info) of the recorded run ``results/<name>``, or None."""
-    folder = (root or repo_root()) / "results" / name
+def _merged(earlier, table: pd.DataFrame, verdicts: list[dict], part: dict):
+    """(scores, verdicts, run.json) of a recorded run with a further part added."""
+    old_table, old_verdicts, old_run = earlier
+    if sorted(set(table["profile"].dropna())) != old_run["profile"]:
+        raise ValueError(f"the part's profile {sorted(set(table['profile'].dropna()))} is not the "
+                         f"recorded run's {old_run['profile']}: record it under another name")
+    new_rows = [e for e in table.index if e not in old_table.index]
+    part["experiments"] = new_rows
+    part["reran"] = {e: {"ccc_mean": float(table.at[e, "ccc_mean"]),
+                         "recorded_ccc_mean": float(old_table.at[e, "ccc_mean"])}
+                     for e in table.index if e in old_table.index}
+    judged = {v["claim"]: v for v in verdicts if v["verdict"] != "not run"}
+    merged_verdicts = [judged.get(v["claim"], v) if v["verdict"] == "not run" else v
+                       for v in old_verdicts]
+    part["claims"] = [v["claim"] for v, old in zip(merged_verdicts, old_verdicts) if v is not old]
+    parts = old_run.get("parts") or [{k: v for k, v in old_run.items()
+                                      if k not in ("profile", "data_source")}]
+    run = {"profile": old_run["profile"],
+           "data_source": sorted(set(old_run["data_source"]) | set(table["data_source"].dropna())),
+           "training_seconds": sum(p["training_seconds"] for p in parts) + part["training_seconds"],
+           "note": f"recorded in {len(parts) + 1} parts, each with its own commit and note (parts)",
+           "parts": [*parts, part]}
+    merged_table = pd.concat([old_table, table.loc[new_rows]])
+    return merged_table, merged_verdicts, run
+
+
+def _read(folder: Path) -> tuple[pd.DataFrame, list[dict], dict] | None:
     if not (folder / "scores.csv").is_file():
         return None
     table = pd.read_csv(folder / "scores.csv", index_col="experiment")
     return (table, json.loads((folder / "verdicts.json").read_text()),
             json.loads((folder / "run.json").read_text()))
+
+
+def recorded(name: str, root: Path | None = None) -> tuple[pd.DataFrame, list[dict], dict] | None:
+    """(scores, verdicts, run info) of the recorded run ``results/<name>``, or None."""
+    return _read((root or repo_root()) / "results" / name)
 
 
 def main(argv=None) -> int:
@@ -218,8 +260,11 @@ def main(argv=None) -> int:
     rec.add_argument("out")
     rec.add_argument("--experiments", help="experiments folder (default experiments/)")
     rec.add_argument("--note", default="", help="how the run was made, in words")
+    rec.add_argument("--merge", action="store_true",
+                     help="add this part (its experiments and the claims it judges) to the run "
+                     "already recorded in OUT, replacing nothing there")
     args = parser.parse_args(argv)
-    print(record(args.out, args.experiments, args.note))
+    print(record(args.out, args.experiments, args.note, merge=args.merge))
     return 0
 
 

@@ -174,6 +174,38 @@ def test_record_and_read_back(tmp_path, monkeypatch):
         R.record(tmp_path / "results" / "empty", tmp_path / "nothing")
 
 
+def test_a_later_part_adds_to_a_recorded_run_and_replaces_nothing(tmp_path, monkeypatch):
+    """Sect. 5 recorded in a later session than Sect. 4: ``record --merge`` adds the part's new
+    experiments and the claims it judges, keeps what was recorded, and says what the rerun of a
+    shared experiment gave."""
+    labels, good, bad, videos = _fake()
+    (tmp_path / "params.yaml").write_text("profile: tiny\nprofiles: {tiny: {}}\n")
+    monkeypatch.setenv("AFFWILD_ROOT", str(tmp_path))
+    first, second = tmp_path / "first", tmp_path / "second"
+    _write(first, "cnn-vggface", labels, good, videos)
+    _write(first, "cnn-vggface-nolandmarks", labels, bad, videos)
+    _write(second, "cnn-vggface", labels, bad, videos)          # a rerun that disagrees
+    _write(second, "cnn-vggface-mse", labels, good, videos)      # MSE beats that rerun: ccc-loss
+    out = tmp_path / "results" / "run"
+    R.record(out, first, note="part 1")
+    R.record(out, second, note="part 2", merge=True)
+    table, verdicts, run = R.recorded("run")
+    assert list(table.index) == ["cnn-vggface", "cnn-vggface-nolandmarks", "cnn-vggface-mse"]
+    assert table.at["cnn-vggface", "ccc_mean"] == pytest.approx(
+        (ccc(labels[:, 0], good[:, 0]) + ccc(labels[:, 1], good[:, 1])) / 2)  # the earlier row
+    by_claim = {v["claim"]: v["verdict"] for v in verdicts}
+    assert by_claim["landmarks"] == "reproduced"          # part 1's, although part 2 cannot judge it
+    assert by_claim["ccc-loss"] == "not reproduced"       # part 2's, from part 2's own runs
+    assert [p["note"] for p in run["parts"]] == ["part 1", "part 2"]
+    assert run["parts"][1]["experiments"] == ["cnn-vggface-mse"]
+    assert run["parts"][1]["claims"] == ["ccc-loss"]
+    assert set(run["parts"][1]["reran"]) == {"cnn-vggface"}
+    assert run["training_seconds"] == pytest.approx(4.0)
+    with pytest.raises(FileNotFoundError, match="no recorded run"):
+        R.record(tmp_path / "results" / "none", second, merge=True)
+    assert not (tmp_path / "results" / "none").exists()
+
+
 def test_seeds_enter_the_score_and_widen_the_interval():
     """Issue 17: with several training seeds a score is their mean, and the interval covers
     the seeds' spread as well as the test people's."""
