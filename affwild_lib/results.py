@@ -146,9 +146,11 @@ def side_by_side(table: int | str, ours: pd.DataFrame | None = None,
     return out.dropna(axis=1, how="all")
 
 
-def accuracy_side_by_side(ours: pd.DataFrame | None = None) -> pd.DataFrame:
+def accuracy_side_by_side(ours: pd.DataFrame | None = None,
+                          recorded: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Table 18: per-class and total accuracy on the EmotiW validation clips, the paper's rows
-    and ours, one column group per source, in the paper's column order."""
+    and ours, one column group per source (this build, then each recorded run: name -> its
+    scores), in the paper's column order."""
     from .paper import accuracies
 
     ours = scores() if ours is None else ours
@@ -156,11 +158,17 @@ def accuracy_side_by_side(ours: pd.DataFrame | None = None) -> pd.DataFrame:
     paper = accuracies(18)
     columns = list(paper.columns)
     ours_cols = {f"accuracy_{e}": PAPER_EMOTIONS.get(e, e) for e in EMOTIONS} | {"accuracy_total": "Total"}
-    mine = pd.DataFrame(
-        [ours.loc[mapping[r], list(ours_cols)].rename(ours_cols) if mapping.get(r) in ours.index
-         else pd.Series(index=columns, dtype=float) for r in paper.index],
-        index=paper.index)[columns].astype(float)
-    out = pd.concat({"paper": paper, label(ours.loc[[n for n in mapping.values() if n in ours.index]]): mine}, axis=1)
+    blocks = {"paper": paper}
+    for name, frame in [(None, ours)] + list((recorded or {}).items()):
+        rows = frame.loc[[n for n in mapping.values() if n in frame.index]]
+        if name is not None and rows.empty:
+            continue  # a recorded run without Sect. 5
+        frame = frame.reindex(columns=list(frame.columns) + [c for c in ours_cols if c not in frame])
+        blocks[label(rows, name)] = pd.DataFrame(
+            [frame.loc[mapping[r], list(ours_cols)].rename(ours_cols) if mapping.get(r) in frame.index
+             else pd.Series(index=columns, dtype=float) for r in paper.index],
+            index=paper.index)[columns].astype(float)
+    out = pd.concat(blocks, axis=1)
     out.insert(0, ("", "experiment"), [mapping.get(r, "") for r in paper.index])
     return out
 
