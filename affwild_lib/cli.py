@@ -29,7 +29,40 @@ def build_parser() -> argparse.ArgumentParser:
     _add_predict(commands)
     _add_annotate(commands)
     _add_score(commands)
+    _add_weights(commands)
     return parser
+
+
+def _add_weights(commands) -> None:
+    from .models.weights import import_kinds
+
+    kinds = import_kinds()
+    weights = commands.add_parser(
+        "weights", help="convert weights you hold into this project's files",
+        description="Convert pre-trained or released weights that you hold (nothing is downloaded).")
+    sub = weights.add_subparsers(dest="weights_command", metavar="ACTION", required=True)
+    imp = sub.add_parser(
+        "import", help="convert a weights file: a conv part (.npz) or the authors' networks (.keras)",
+        description="Convert SOURCE into OUT, written atomically (nothing half-written is left). "
+        "Conv parts (VGG-Face, VGG-16, ResNet-50) become the .npz layout that params.yaml's "
+        "train.weights entries read (affwild_lib/models/weights.py). The authors' released "
+        "networks (repository dkollias/Aff-Wild-models, TensorFlow 1 checkpoints: give the "
+        "model.ckpt-0 prefix or its folder) become a .keras model that `affwild predict "
+        "--weights OUT` runs on TensorFlow or JAX, with OUT's .json saying the preprocessing it "
+        "expects. Every variable is checked against the kind before anything is written. Kinds: "
+        + "; ".join(f"{k}: {v}" for k, v in kinds.items()) + ". Prints a JSON summary.")
+    imp.add_argument("source", metavar="SOURCE", help="the file (or checkpoint prefix) to read")
+    imp.add_argument("--kind", required=True, choices=list(kinds), metavar="KIND",
+                     help="what SOURCE is: " + ", ".join(kinds))
+    imp.add_argument("--out", required=True, help="the file to write: .npz (conv parts) or .keras")
+    imp.set_defaults(func=_weights_import)
+
+
+def _weights_import(args) -> int:
+    from .models.weights import import_weights
+
+    print_json(import_weights(args.source, args.kind, args.out))
+    return 0
 
 
 def _add_experiments(commands) -> None:

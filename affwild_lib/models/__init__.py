@@ -13,51 +13,26 @@ Shapes: image (B, H, W, 3); landmarks (B, 68, 2); frames (B, T, H, W, 3) with la
 channels and hidden units; 1 is the paper's) and ``head`` ("va": 2 linear outputs, valence
 then arousal; "emotions": 7 softmax outputs, Sect. 5.2). ``build("vgg_face", width=1/16,
 input_size=48)`` is the miniature the ``tiny`` profile trains on a CPU.
+
+The package loads Keras only when one of these is first used (``affwild --help`` and the
+commands that train nothing stay quick to start).
 """
 from __future__ import annotations
 
-from functools import partial
+import importlib
 
-import keras
-
-from . import cnn_m, cnn_rnn, resnet, vgg
-from .cnn_rnn import AFFWILDNET
-from .weights import load_npz_weights, save_npz_weights, transfer_weights
-
-MODELS = {
-    "cnn_m": cnn_m.build,
-    "vgg_face": partial(vgg.build, name="vgg_face"),
-    "vgg16": partial(vgg.build, name="vgg16"),
-    "resnet50": resnet.build,
-    "cnn_rnn": cnn_rnn.build,
-}
+#: public name -> the module that defines it
+_LAZY = {"AFFWILDNET": "cnn_rnn", "MODELS": "registry", "build": "registry",
+         "count_params": "registry", "layer_table": "registry", "load_npz_weights": "weights",
+         "save_npz_weights": "weights", "transfer_weights": "weights"}
 
 
-def build(name: str, **config) -> keras.Model:
-    """The model ``name`` (a key of ``MODELS``) built with ``config``, e.g.
-    ``build("cnn_rnn", backbone="resnet50", rnn="lstm", rnn_units=150, width=0.25)``."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
-    return MODELS[name](**config)
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
 
 
-def count_params(name: str, **config) -> int:
-    """Parameters of ``build(name, **config)``, without allocating or initialising the weights
-    (a full-size VGG has ~10^8), so model-info on a laptop is instant."""
-    with keras.StatelessScope(initialize_variables=False):
-        return build(name, **config).count_params()
-
-
-def layer_table(model: keras.Model):
-    """One row per layer: name, type, output shape, parameters (a pandas DataFrame)."""
-    import pandas as pd
-
-    return pd.DataFrame(
-        [(layer.name, type(layer).__name__, tuple(layer.output.shape), layer.count_params())
-         for layer in model.layers],
-        columns=["layer", "type", "output shape", "parameters"],
-    )
-
-
-__all__ = ["AFFWILDNET", "MODELS", "build", "count_params", "layer_table", "load_npz_weights",
-           "save_npz_weights", "transfer_weights"]
+__all__ = sorted(_LAZY)

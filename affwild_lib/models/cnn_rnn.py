@@ -13,8 +13,11 @@ builder's defaults. Table 8, applied to a sequence of T frames::
 
 Sect. 4.2.1.3 and Table 14 also tried one RNN layer, 100 or 150 units and LSTM cells
 (Table 12); two GRU layers of 128 were best. Keras' LSTM has no peephole connections, which the
-paper's LSTM had, so ``rnn="lstm"`` is the plain LSTM. Keras' GRU is the ``reset_after``
-variant (the one cuDNN runs), which has one more bias vector per gate than TensorFlow 1's cell.
+paper's LSTM had, so ``rnn="lstm"`` is the plain LSTM. Keras' GRU is by default the
+``reset_after`` variant (the one cuDNN runs), which has one more bias vector per gate than
+TensorFlow 1's cell; ``reset_after=False`` is TensorFlow 1's ``GRUCell`` exactly (the reset gate
+applied to the state before the candidate's matrix), which the authors' released AffWildNet
+needs (:mod:`affwild_lib.models.released`).
 
 The CNN runs on every frame by folding time into the batch, (B, T, H, W, 3) -> (B*T, H, W, 3),
 and unfolding its features back to (B, T, F): one big convolution batch, which XLA compiles far
@@ -22,11 +25,13 @@ better than a TimeDistributed wrapper.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import keras
 from keras import layers, ops
 
 from . import resnet, vgg
-from .heads import N_LANDMARKS, LandmarkScaling, fc_stack, image_size, output_layer
+from .heads import N_LANDMARKS, LandmarkScaling, fc_stack, image_size, output_layer, rescaled
 
 BACKBONES = {
     # name: (conv part, fully connected 1 units at width 1), Table 8's caption
@@ -66,7 +71,9 @@ class UnfoldTime(layers.Layer):
 def build(input_size=96, seq_len: int | None = None, width: float = 1.0,
           backbone: str = "vgg_face", landmarks: bool = True, rnn: str = "gru",
           rnn_units: int = 128, rnn_layers: int = 2, fc_units: int | None = None,
-          dropout: float = 0.5, head: str = "va", name: str = "cnn_rnn") -> keras.Model:
+          dropout: float = 0.5, head: str = "va", name: str = "cnn_rnn",
+          reset_after: bool = True, pool_padding: str = "valid",
+          rescale: tuple[float, float] | None = None) -> keras.Model:
     """A CNN-RNN: frames (B, T, H, W, 3) (+ landmarks (B, T, 68, 2)) -> (B, T, 2); with the
     defaults, AffWildNet of Table 8.
 
@@ -74,17 +81,23 @@ def build(input_size=96, seq_len: int | None = None, width: float = 1.0,
     ``resnet50``; ``fc_units`` defaults to Table 8's 4096 or 1500. ``rnn`` is ``gru`` or
     ``lstm`` with ``rnn_layers`` (1 or 2) of ``rnn_units`` (100, 128 or 150 in Table 14).
     ``width`` scales channels and fc1, not the RNN: a miniature keeps Table 14's 100, 128 or
-    150 units, since the RNN costs little next to the CNN and its size is what Table 14 compares. ``head="emotions"`` gives 7 softmax units
-    per frame (Sect. 5.2); a clip's emotion is then read from the frames together (train part).
+    150 units, since the RNN costs little next to the CNN and its size is what Table 14 compares.
+    ``head="emotions"`` gives 7 softmax units per frame (Sect. 5.2); a clip's emotion is then
+    read from the frames together (train part). ``reset_after``, ``pool_padding`` (VGG only) and
+    ``rescale`` make the authors' released networks (:mod:`affwild_lib.models.released`).
     """
     if backbone not in BACKBONES:
         raise ValueError(f"unknown backbone {backbone!r}; expected one of {sorted(BACKBONES)}")
     if rnn not in RNNS:
         raise ValueError(f"unknown rnn {rnn!r}; expected one of {sorted(RNNS)}")
     conv_part, default_fc = BACKBONES[backbone]
+    if pool_padding != "valid":
+        if conv_part is not vgg.conv_part:
+            raise ValueError(f"pool_padding={pool_padding!r} is for the VGG backbones, not {backbone!r}")
+        conv_part = partial(vgg.conv_part, pool_padding=pool_padding)
 
     frames = keras.Input(shape=(seq_len, *image_size(input_size), 3), name="frames")
-    x = conv_part(FoldTime(name="fold_time")(frames), width)
+    x = conv_part(FoldTime(name="fold_time")(rescaled(frames, rescale)), width)
     x = layers.Flatten(name="flatten")(x)
     x = UnfoldTime(name="unfold_time")(x, frames)  # (B, T, features)
     inputs = frames
@@ -96,7 +109,8 @@ def build(input_size=96, seq_len: int | None = None, width: float = 1.0,
         inputs = [frames, points]
     x = fc_stack(x, [fc_units or default_fc], dropout, width)  # block 2, per frame
     for i in range(1, rnn_layers + 1):  # blocks 3-4
-        x = RNNS[rnn](rnn_units, return_sequences=True, name=f"{rnn}{i}")(x)
+        options = {"reset_after": reset_after} if rnn == "gru" else {}
+        x = RNNS[rnn](rnn_units, return_sequences=True, name=f"{rnn}{i}", **options)(x)
         if dropout and i < rnn_layers:
             x = layers.Dropout(dropout, name=f"{rnn}{i}_dropout")(x)
     out = output_layer(x, head, name="fc2")  # block 5, per frame

@@ -40,6 +40,20 @@ def image_input(input_size, name: str = "image") -> keras.KerasTensor:
     return keras.Input(shape=(*image_size(input_size), 3), name=name)
 
 
+def rescaled(x, rescale: tuple[float, float] | None):
+    """``x * scale + offset`` as the model's first layer (``input_rescaling``), or ``x``.
+
+    Our crops are ``p / 127.5 - 1`` (:func:`affwild_lib.faces.normalise`); a network trained on
+    other pixels takes them through this exact affine map, inside the model, so that every
+    reader of crops (evaluate, predict, streaming) feeds it unchanged: the authors' released
+    networks take ``(p - 128) / 128``, i.e. ``scale = 127.5 / 128``, ``offset = -0.5 / 128``.
+    """
+    if rescale is None:
+        return x
+    scale, offset = rescale
+    return layers.Rescaling(scale, offset, name="input_rescaling")(x)
+
+
 def landmarks_input(name: str = "landmarks") -> keras.KerasTensor:
     """The 68 landmark positions of a frame, (x, y) each."""
     return keras.Input(shape=(N_LANDMARKS, 2), name=name)

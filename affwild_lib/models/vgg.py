@@ -18,14 +18,17 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .heads import features_to_model, image_input, scaled
+from .heads import features_to_model, image_input, rescaled, scaled
 
 # (channels, number of 3x3 convs) of blocks 1-5 of Table 7
 TABLE_7_BLOCKS = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
 
 
-def conv_part(x, width: float = 1.0):
+def conv_part(x, width: float = 1.0, pool_padding: str = "valid"):
     """Blocks 1-5 of Table 7 applied to images ``x`` (N, H, W, 3): the last pooling output.
+
+    ``pool_padding="same"`` is the authors' released code's (:mod:`affwild_lib.models.released`):
+    the same maps wherever a side is even (96 -> 3), one more row where it is odd (48 -> 2, not 1).
 
     The kernels start from He's normal initialisation, made for deep ReLU stacks: with Keras'
     Glorot default the 13 plain convolutions of a thin miniature (4 to 32 channels) died on
@@ -36,17 +39,20 @@ def conv_part(x, width: float = 1.0):
         for i in range(1, n_convs + 1):
             x = layers.Conv2D(scaled(channels, width), 3, padding="same", activation="relu",
                               kernel_initializer="he_normal", name=f"block{b}_conv{i}")(x)
-        x = layers.MaxPooling2D(2, strides=2, name=f"block{b}_pool")(x)
+        x = layers.MaxPooling2D(2, strides=2, padding=pool_padding, name=f"block{b}_pool")(x)
     return x
 
 
 def build(input_size=96, width: float = 1.0, landmarks: bool = True, head: str = "va",
-          fc_units=(4096, 2048), dropout: float = 0.5, name: str = "vgg_face") -> keras.Model:
+          fc_units=(4096, 2048), dropout: float = 0.5, name: str = "vgg_face",
+          pool_padding: str = "valid", rescale: tuple[float, float] | None = None) -> keras.Model:
     """VGG-Face/VGG-16 CNN of Table 7: image (+ landmarks) -> (2,) valence-arousal, or (7,).
 
     ``landmarks=True`` is scenario 2 (inputs ``[image, landmarks]``, the paper's best, Table 10),
     ``False`` scenario 1 (input ``image``). ``width`` scales channels and ``fc_units``.
+    ``pool_padding`` and ``rescale`` (:func:`affwild_lib.models.heads.rescaled`) serve the
+    authors' released networks (:mod:`affwild_lib.models.released`).
     """
     image = image_input(input_size)
-    x = layers.Flatten(name="flatten")(conv_part(image, width))
+    x = layers.Flatten(name="flatten")(conv_part(rescaled(image, rescale), width, pool_padding))
     return features_to_model(image, x, landmarks, fc_units, dropout, width, head, name)

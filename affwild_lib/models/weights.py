@@ -19,34 +19,25 @@ Batch-norm layers (ResNet-50) add ``<layer>/gamma``, ``beta``, ``moving_mean`` a
 layers of the model that the file does not name (the FC layers, the RNN) keep their
 initialisation.
 
-Converting the official weights (once, on your machine):
+Converting the official weights, once, on your machine (``affwild weights import``, below):
 
-* VGG-Face, MatConvNet ``vgg_face.mat`` (Oxford VGG): its conv layers ``conv<b>_<i>`` carry
-  ``weights = [filters, biases]`` with filters already H x W x in x out::
+* VGG-Face from MatConvNet's ``vgg_face.mat`` (Oxford VGG, ``--kind vgg-face-mat``): its conv
+  layers ``conv<b>_<i>`` hold ``[filters, biases]`` with filters already H x W x in x out; fc6-fc8
+  are left out.
+* VGG-16 or ResNet-50 on ImageNet from the ``keras.applications`` weight files you already
+  have (``--kind keras-vgg16`` / ``keras-resnet50``, e.g.
+  ``vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5``): their layer names are ours.
+* The authors' trained networks (TF 1 checkpoints, :mod:`affwild_lib.models.released`) become
+  whole ``.keras`` models rather than conv parts.
 
-      import numpy as np, scipy.io
-      net = scipy.io.loadmat("vgg_face.mat", squeeze_me=True, struct_as_record=False)["net"]
-      out = {}
-      for layer in net.layers:
-          if layer.type == "conv" and layer.name.startswith("conv"):    # skip fc6-fc8
-              b, i = layer.name[4:].split("_")                          # conv3_2 -> 3, 2
-              kernel, bias = layer.weights
-              out[f"block{b}_conv{i}/kernel"] = kernel.astype("float32")
-              out[f"block{b}_conv{i}/bias"] = bias.reshape(-1).astype("float32")
-      np.savez("vgg_face.npz", **out)
-
-* VGG-Face, Caffe ``VGG_FACE.caffemodel``: blobs are (out, in, H, W); transpose kernels with
-  ``kernel.transpose(2, 3, 1, 0)``, and reverse the input-channel axis of ``conv1_1``
-  (``kernel[:, :, ::-1, :]``) since Caffe feeds BGR images and ours are RGB.
-* VGG-16 or ResNet-50 on ImageNet: the layer names of ``keras.applications`` are ours, so
-  ``save_npz_weights(keras.applications.VGG16(include_top=False), "vgg16.npz")`` (weights as
-  Keras fetches them) writes the file directly.
-
+VGG-Face's Caffe ``VGG_FACE.caffemodel`` is not read: parsing it needs Caffe's protobuf schema.
 These networks were trained on differently normalised inputs (mean-subtracted 0-255 pixels)
 than our [-1, 1] crops; fine-tuning (Sect. 4.2) absorbs the difference.
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +133,130 @@ def transfer_weights(source, target, skip=()) -> tuple[list[str], list[str]]:
         else:
             kept.append(layer.name)
     return copied, kept
+
+
+# --------------------------------------------------------------------------------------------
+# affwild weights import
+
+
+def _write_npz_atomically(arrays: dict[str, np.ndarray], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.partial-", suffix=".npz", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(tmp, out)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _matconvnet_layers(source: Path) -> list:
+    import scipy.io
+
+    try:
+        mat = scipy.io.loadmat(source, squeeze_me=True, struct_as_record=False)
+    except Exception as error:  # MatReadError, ValueError, a v7.3 (HDF5) file...
+        raise WeightsFileError(f"{source}: not a MatConvNet .mat file we can read "
+                               f"({type(error).__name__}: {str(error)[:160]})") from None
+    net = mat.get("net")
+    layers = getattr(net, "layers", None)
+    if layers is None:
+        raise WeightsFileError(f"{source}: no 'net.layers' (a MatConvNet SimpleNN network, as "
+                               "vgg_face.mat is, was expected)")
+    return list(np.atleast_1d(layers))
+
+
+def vgg_face_from_matconvnet(source) -> dict[str, np.ndarray]:
+    """VGG-Face's 13 convolutions from MatConvNet's ``vgg_face.mat``, in our ``.npz`` layout."""
+    source = Path(source)
+    arrays = {}
+    for layer in _matconvnet_layers(source):
+        name, kind = str(getattr(layer, "name", "")), str(getattr(layer, "type", ""))
+        if kind != "conv" or not name.startswith("conv"):
+            continue  # relu, pool, fc6-fc8 (stored as convolutions), softmax
+        weights = getattr(layer, "weights", None)
+        if weights is None:  # the older MatConvNet layout: separate fields
+            weights = (getattr(layer, "filters", None), getattr(layer, "biases", None))
+        try:
+            block, index = name[4:].split("_")
+            kernel, bias = weights
+        except (ValueError, TypeError):
+            raise WeightsFileError(f"{source}: layer {name!r} is not conv<b>_<i> with "
+                                   "[filters, biases]") from None
+        arrays[f"block{block}_conv{index}/kernel"] = np.asarray(kernel, np.float32)
+        arrays[f"block{block}_conv{index}/bias"] = np.asarray(bias, np.float32).reshape(-1)
+    missing = [n for n in VGG_CONV_LAYERS if f"{n}/kernel" not in arrays]
+    if missing:
+        raise WeightsFileError(f"{source}: no convolution for {', '.join(missing)} "
+                               "(VGG-Face has conv1_1 ... conv5_3)")
+    for layer_name, (channels, c_in) in zip(VGG_CONV_LAYERS, _vgg_shapes()):
+        shape = arrays[f"{layer_name}/kernel"].shape
+        if shape != (3, 3, c_in, channels):
+            raise WeightsFileError(f"{source}: {layer_name} has filters {shape}, "
+                                   f"VGG-Face's are {(3, 3, c_in, channels)}")
+    return {k: arrays[k] for k in sorted(arrays)}
+
+
+def _vgg_shapes():
+    c_in = 3
+    for b, n in enumerate((2, 2, 3, 3, 3), start=1):
+        for _ in range(n):
+            channels = (64, 128, 256, 512, 512)[b - 1]
+            yield channels, c_in
+            c_in = channels
+
+
+def from_keras_applications(source, network: str) -> dict[str, np.ndarray]:
+    """VGG-16's or ResNet-50's conv part from a ``keras.applications`` ImageNet weights file
+    (the ``..._notop.h5`` Keras downloads, or any weights file of that model): our layer names
+    are theirs. Nothing is downloaded: the file is read where it is."""
+    import keras
+
+    builders = {"vgg16": keras.applications.VGG16, "resnet50": keras.applications.ResNet50}
+    source = Path(source)
+    try:
+        model = builders[network](weights=str(source), include_top=False, input_shape=(None, None, 3))
+    except Exception as error:
+        raise WeightsFileError(f"{source}: not {network} weights keras.applications can load "
+                               f"({type(error).__name__}: {(str(error).splitlines() or [''])[0][:160]})") from None
+    return {f"{layer.name}/{name}": np.asarray(v.numpy()) for layer in model.layers
+            for name, v in _variables(layer).items()}
+
+
+#: ``affwild weights import --kind``: the conv parts (written as .npz), then the released networks.
+CONV_KINDS = {
+    "vgg-face-mat": "VGG-Face's convolutions from MatConvNet's vgg_face.mat (the paper profile's vgg_face)",
+    "keras-vgg16": "VGG-16's convolutions from a keras.applications ImageNet weights file (vgg16)",
+    "keras-resnet50": "ResNet-50's conv part from a keras.applications ImageNet weights file (resnet50)",
+}
+
+
+def import_kinds() -> dict[str, str]:
+    """Every ``--kind`` of ``affwild weights import`` with what it reads."""
+    from . import released
+
+    return {**CONV_KINDS, **{k: f"the authors' released {v.description}, a TF 1 checkpoint"
+                             for k, v in released.KINDS.items()},
+            **{k: f"(not supported: {why})" for k, why in released.LEFT_OUT.items()}}
+
+
+def import_weights(source, kind: str, out) -> dict:
+    """``affwild weights import``: convert ``source`` of ``kind`` into ``out`` (a conv part:
+    ``.npz`` in the layout above; a released network: ``.keras``), written atomically."""
+    from . import released
+
+    source, out = Path(source), Path(out)
+    if kind not in CONV_KINDS:
+        return released.import_checkpoint(source, kind, out)  # checks kind, out, source itself
+    if out.suffix != ".npz":
+        raise ValueError(f"--out {out}: a conv part ({kind}) is written as an .npz file")
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: no such file")
+    if kind == "vgg-face-mat":
+        arrays = vgg_face_from_matconvnet(source)
+    else:
+        arrays = from_keras_applications(source, kind.removeprefix("keras-"))
+    _write_npz_atomically(arrays, out)
+    return {"kind": kind, "source": str(source.resolve()), "out": str(out),
+            "layers": len({k.rpartition("/")[0] for k in arrays}),
+            "parameters": int(sum(a.size for a in arrays.values()))}
