@@ -104,6 +104,9 @@ def _add_experiments(commands) -> None:
         "Evaluate EXP's saved model on the test split: CCC pooled over all frames (as the official "
         "evaluation), MSE, per-video CCC; rewrites metrics.json and predictions.csv.")
     ev.add_argument("--out", help="experiment folder (default experiments/EXP)")
+    ev.add_argument("--weights", help="evaluate this model file instead of EXP's own (e.g. one "
+                    "`affwild weights import` made from the authors' release), with the tables' "
+                    "protocol for its kind; needs --out, and the store prepared at the model's crop size")
     ev.set_defaults(func=_evaluate)
 
 
@@ -144,8 +147,13 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from .train import evaluate
+    from .train import evaluate, evaluate_weights
 
+    if args.weights:
+        if not args.out:
+            raise ValueError("--weights needs --out: the experiment's own results stay as they are")
+        print_json(_headline(evaluate_weights(args.experiment, args.weights, args.out, args.profile)))
+        return 0
     print_json(_headline(evaluate(args.experiment, args.profile, out=args.out)))
     return 0
 
@@ -246,8 +254,10 @@ def _add_predict(commands) -> None:
         "Prints a one-line JSON summary last.")
     sub.add_argument("video", metavar="VIDEO", help="a video file (anything FFmpeg decodes)")
     sub.add_argument("--weights", help="a .keras file our training wrote (default: the pipeline's "
-                     "AffWildNet, experiments/affwildnet/model.keras, after `make book`), or a whole "
-                     "AffWildNet converted to our .npz layout (e.g. the authors' released weights)")
+                     "AffWildNet, experiments/affwildnet/model.keras, after `make book`), one that "
+                     "`affwild weights import` made from the authors' released networks (the "
+                     "summary's 'expects' says what crops it takes), or a whole AffWildNet of ours "
+                     "in the .npz layout")
     sub.add_argument("--size", type=int, default=96, help="crop side for .npz weights (default 96, "
                      "the released models'); a .keras file says its own")
     sub.add_argument("--out", default="predictions", help="output folder (default: predictions/)")

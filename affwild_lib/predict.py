@@ -52,6 +52,7 @@ class Loaded:
     recurrent: bool           # frames (B, T, S, S, 3) rather than images (B, S, S, 3)
     landmarks: bool           # a second input of (…, 68, 2) landmarks
     window: int | None        # frames per window (CNN-RNNs)
+    expects: str = "our crops, p / 127.5 - 1 (affwild prepare)"  # the pixels the weights take
 
 
 def default_weights() -> Path:
@@ -62,12 +63,15 @@ def default_weights() -> Path:
 
 
 def load(path: str | Path | None = None, window: int | None = None, size: int = 96) -> Loaded:
-    """Load and check a ``.keras`` file, or a whole AffWildNet converted to our ``.npz`` layout
-    (:mod:`affwild_lib.models.weights`: e.g. the authors' released weights, at full width and
-    ``size`` x ``size`` crops); a clear error for anything else.
+    """Load and check a ``.keras`` file (trained here, or converted by ``affwild weights
+    import``), or a whole AffWildNet of ours in the ``.npz`` layout
+    (:mod:`affwild_lib.models.weights`, at full width and ``size`` x ``size`` crops); a clear
+    error for anything else.
 
     The window length is ``window`` if given, else the ``seq_len`` the experiment was trained
-    with (its ``metrics.json`` beside the weights), else :data:`DEFAULT_WINDOW`.
+    with (its ``metrics.json`` beside the weights), or the sequence length of a network that
+    ``affwild weights import`` converted (its ``.json`` beside it, which also says what crops it
+    expects), else :data:`DEFAULT_WINDOW`.
     """
     import keras
 
@@ -97,12 +101,20 @@ def load(path: str | Path | None = None, window: int | None = None, size: int = 
             f"{[tuple(t.shape) for t in model.outputs]}; expected square RGB frames (and 68 "
             "landmarks) in, 2 values (valence, arousal) per frame out"
             + (" (7 outputs: an emotion model of chapter 08)" if outputs and outputs[-1] == 7 else ""))
+    from .models.released import record_of
+
+    imported = record_of(path)
     if recurrent and window is None:
         record = path.parent / "metrics.json"
-        if record.is_file():
+        if imported:
+            window = imported.get("window")
+        elif record.is_file():
             window = (json.loads(record.read_text()).get("config") or {}).get("seq_len")
-    return Loaded(model, path, int(image[-2]), recurrent, len(shapes) == 2,
-                  int(window or DEFAULT_WINDOW) if recurrent else None)
+    loaded = Loaded(model, path, int(image[-2]), recurrent, len(shapes) == 2,
+                    int(window or DEFAULT_WINDOW) if recurrent else None)
+    if imported:
+        loaded.expects = f"{imported['kind']} (affwild weights import): {imported['preprocessing']}"
+    return loaded
 
 
 def _load_npz(path: Path, window: int | None, size: int) -> Loaded:
@@ -252,7 +264,8 @@ def predict_video(video: str | Path, weights: str | Path | None = None, window: 
     summary = {"video": str(video), "weights": str(loaded.path), "frames": int(len(index)),
                "faces": int(face.sum()), "undecodable": int(counts.undecodable),
                "clipped": clipped, "mode": mode if loaded.recurrent else "frames",
-               "window": loaded.window, "input_size": loaded.input_size, "seconds": round(seconds, 3),
+               "window": loaded.window, "input_size": loaded.input_size, "expects": loaded.expects,
+               "seconds": round(seconds, 3),
                "frames_per_second": round(len(index) / seconds, 2) if seconds else None}
     return table, summary
 

@@ -374,6 +374,49 @@ def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> di
     return metrics
 
 
+def evaluate_weights(name: str, weights, out, profile: str | None = None, **overrides) -> dict:
+    """Evaluate a model file that no experiment of ours trained, e.g. the authors' released
+    AffWildNet after ``affwild weights import``, as experiment ``name``'s row is evaluated: on
+    the profile's Aff-Wild test split with the tables' protocol (Sect. 4.1: CCC pooled over
+    all frames; a CNN-RNN in non-overlapping windows of its sequence length, each from a zero
+    state), landmarks fed only if the model takes them. Writes ``out/metrics.json`` and
+    ``out/predictions.csv``; nothing is written unless the model fits the row and the store."""
+    from .predict import load
+
+    loaded = load(weights)
+    row = resolve(name, profile, **overrides)
+    if row.is_rnn != loaded.recurrent:
+        raise ValueError(f"{loaded.path}: a {'CNN-RNN' if loaded.recurrent else 'CNN'}, and {name} "
+                         f"is a {'CNN-RNN' if row.is_rnn else 'CNN'} row: evaluate it as "
+                         f"{'affwildnet' if loaded.recurrent else 'cnn-vggface'}")
+    exp = _sect4(resolve(name, profile, **{**overrides, "landmarks": loaded.landmarks,
+                         **({"seq_len": loaded.window} if loaded.recurrent else {})}))
+    store = FrameStore(exp.store)
+    if store.size != loaded.input_size:
+        raise ValueError(f"{loaded.path}: the model takes {loaded.input_size} x {loaded.input_size} "
+                         f"crops, the store {exp.store} holds {store.size} x {store.size}: prepare "
+                         f"the data at --size {loaded.input_size} (the profile's prepare.size)")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder")
+    table, labels = store.table("test"), store.labels("test")
+    pred = E.predict_rows(loaded.model, store, "test", np.arange(len(table)), exp)
+    predictions = E.va_predictions(table, labels, pred)
+    from .models.released import record_of
+
+    metrics = {"weights": str(Path(weights).resolve()), "imported": record_of(weights),
+               "protocol": f"windows of {exp.seq_len} frames" if loaded.recurrent else "frames",
+               **E.va_scores(labels, pred), "n_test_frames": int(len(table)),
+               "per_video": {str(v): {**E.va_scores(labels[idx], pred[idx]), "n_frames": int(len(idx))}
+                             for v, idx in table.groupby("video", sort=False).indices.items()},
+               "backend": keras.backend.backend(), "profile": exp.profile,
+               "data_source": E.data_source(exp.data_root), "n_params": int(loaded.model.count_params())}
+    out.mkdir(parents=True, exist_ok=True)
+    E.write_csv(out / "predictions.csv", predictions)
+    write_json(out / "metrics.json", metrics)
+    return metrics
+
+
 def write_plot_data(folder: Path, predictions: pd.DataFrame) -> None:
     """Fig. 14 and Fig. 15 data of one experiment, as DVC ``plots`` read them.
 

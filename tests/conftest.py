@@ -35,14 +35,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 def write_toy_store(root: Path, splits: dict[str, int] | None = None, frames: int = 80,
-                    emotions: bool = False, fps: float = 30.0) -> Path:
+                    emotions: bool = False, fps: float = 30.0, size: int = TOY_SIZE) -> Path:
     """A frame store of short clips whose labels a small network can learn from the images.
 
     Per clip ``k``: valence = 0.8 sin(t / 9 + k) sets the brightness, arousal = 0.8 cos(t / 13 +
     2k) the red-blue balance, both smooth in time so that windows make sense. With ``emotions``
     the valence-arousal labels are NaN (as AFEW's) and the clip's emotion, Happy (even k) or
     Angry (odd k), tints it red or blue. Clips are named ``000``, ``001``, ... in split order;
-    ``splits`` maps split -> number of clips (default: 6 train, 2 test).
+    ``splits`` maps split -> number of clips (default: 6 train, 2 test); ``size``: the crop side.
     """
     from affwild_lib.store import LANDMARK_COLUMNS, ShardWriter, shard_paths, write_manifest
 
@@ -54,11 +54,11 @@ def write_toy_store(root: Path, splits: dict[str, int] | None = None, frames: in
             video, t = f"{k:03d}", np.arange(frames)
             valence, arousal = 0.8 * np.sin(t / 9 + k), 0.8 * np.cos(t / 13 + 2 * k)
             tint = (60 if k % 2 == 0 else -60) if emotions else 0
-            writer = ShardWriter(shard_paths(root, split, video)["frames"], TOY_SIZE)
+            writer = ShardWriter(shard_paths(root, split, video)["frames"], size)
             for v, a in zip(valence, arousal):
                 base = 127.5 + 100 * v
                 pixel = np.array([base + 25 * a + tint, base, base - 25 * a - tint])
-                image = pixel + rng.normal(0, 8, (TOY_SIZE, TOY_SIZE, 3))
+                image = pixel + rng.normal(0, 8, (size, size, 3))
                 writer.append(np.clip(image, 0, 255).astype(np.uint8))
             writer.close()
             nan = np.full(frames, np.nan, np.float32)
@@ -67,13 +67,13 @@ def write_toy_store(root: Path, splits: dict[str, int] | None = None, frames: in
                 "valence": nan if emotions else valence.astype(np.float32),
                 "arousal": nan if emotions else arousal.astype(np.float32),
                 "emotion": ("Happy" if k % 2 == 0 else "Angry") if emotions else "",
-                "row": t, "x0": 0, "y0": 0, "side": TOY_SIZE})
+                "row": t, "x0": 0, "y0": 0, "side": size})
             points = rng.uniform(0.2, 0.8, (frames, len(LANDMARK_COLUMNS))).astype(np.float32)
             pd.concat([table, pd.DataFrame(points, columns=LANDMARK_COLUMNS)], axis=1).to_parquet(
                 shard_paths(root, split, video)["table"], index=False)
             records.append({"video": video, "split": split, "kept": frames})
             k += 1
-    (root / "store.json").write_text(json.dumps({"size": TOY_SIZE, "format": "toy"}))
+    (root / "store.json").write_text(json.dumps({"size": size, "format": "toy"}))
     write_manifest(root, records)
     return root
 
