@@ -381,7 +381,7 @@ def evaluate_weights(name: str, weights, out, profile: str | None = None, **over
     all frames; a CNN-RNN in non-overlapping windows of its sequence length, each from a zero
     state), landmarks fed only if the model takes them. Writes ``out/metrics.json`` and
     ``out/predictions.csv``; nothing is written unless the model fits the row and the store."""
-    from .predict import load
+    from .trained import load
 
     loaded = load(weights)
     row = resolve(name, profile, **overrides)
