@@ -161,6 +161,13 @@ def test_optimiser_slots_and_the_step_are_not_the_network(tmp_path):
     assert set(R.read_checkpoint(prefix)) == set(R.layout("vggface-2000", MINI))
 
 
+def test_the_release_folder_can_be_given(checkpoints, tmp_path):
+    assert set(R.read_checkpoint(checkpoints["vggface-4096"].parent)) == set(R.layout("vggface-4096", MINI))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no checkpoints"):
+        R.read_checkpoint(tmp_path / "empty")
+
+
 def test_unreadable_sources_and_bad_outputs(checkpoints, tmp_path):
     garbage = tmp_path / "bad" / "model.ckpt-0"
     garbage.parent.mkdir()

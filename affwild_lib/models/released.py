@@ -147,7 +147,15 @@ def read_checkpoint(source: str | Path) -> dict[str, np.ndarray]:
     prefix = source
     if source.suffix in (".index", ".meta") or re.fullmatch(r"\.data-\d+-of-\d+", source.suffix):
         prefix = source.with_suffix("")  # model.ckpt-0.index -> model.ckpt-0
-    if not (prefix.is_dir() or Path(f"{prefix}.index").is_file()):
+    if source.is_dir():  # the release's folder: the one checkpoint in it
+        found = sorted(source.glob("*.index"))
+        if len(found) != 1:
+            raise FileNotFoundError(
+                f"{source}: {'no' if not found else len(found)} checkpoints (*.index) in this folder; "
+                + ("give the one to import: " + ", ".join(f.with_suffix('').name for f in found)
+                   if found else "expected model.ckpt-0.index beside its .data-* file"))
+        prefix = found[0].with_suffix("")
+    if not Path(f"{prefix}.index").is_file():
         raise FileNotFoundError(f"{source}: no TensorFlow checkpoint (expected {prefix}.index "
                                 "beside its .data-* file, or a folder holding one)")
     try:
