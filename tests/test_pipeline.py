@@ -228,6 +228,13 @@ def test_chapter_04_shows_the_pretraining(reproduced):
             "faces" if name == "cnn-vggface" else "objects")
 
 
+def test_chapter_05_labels_fig_14_with_the_build_it_plots(reproduced):
+    """Issue 23: Fig. 14 plots this build's predictions, so its title names this build, not the
+    recorded run (a loop over the table's sources used to overwrite the label)."""
+    values = glued("05_affwildnet")
+    assert values["fig14_source"] == values["source"] and PROFILE in values["fig14_source"]
+
+
 def test_chapter_07_folds_and_chapter_08_aggregation(reproduced):
     assert "no subject is in two folds" in shown("07_afew_va") + json.dumps(notebook("07_afew_va"))
     text = shown("08_emotiw")
