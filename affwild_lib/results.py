@@ -245,6 +245,30 @@ def _merged(earlier, table: pd.DataFrame, verdicts: list[dict], part: dict):
     return merged_table, merged_verdicts, run
 
 
+def run_summary(name: str, run: dict, brief: bool = False) -> str:
+    """A recorded run's ``run.json`` in words (Markdown): its data, profile, parts (each with
+    its commit, training time and note). ``brief``: one line."""
+    parts = run.get("parts") or [run]
+
+    def minutes(seconds) -> str:
+        return f"{float(seconds) / 60:.0f} min"
+
+    commits = ", ".join(f"`{str(p.get('commit', '?'))[:7]}`" + (" (tree not clean)" if p.get("dirty") else "")
+                        for p in parts)
+    head = (f"recorded run `{name}`: {'/'.join(run.get('data_source', []))} data, profile "
+            f"{'/'.join(run.get('profile', []))}, {minutes(run.get('training_seconds', 0))} of "
+            f"training in {len(parts)} part{'s' if len(parts) > 1 else ''} (code {commits})")
+    if brief:
+        return head
+    lines = [head[0].upper() + head[1:] + "."]
+    for i, p in enumerate(parts, start=1):
+        n = len(p.get("experiments", []))
+        what = f"{n} experiment{'s' if n != 1 else ''}" if "experiments" in p else "its experiments"
+        lines.append(f"- Part {i}: {what}, {minutes(p.get('training_seconds', 0))} of training, on "
+                     f"{p.get('machine', '?')}. {p.get('note', '')}")
+    return "\n".join(lines)
+
+
 def _read(folder: Path) -> tuple[pd.DataFrame, list[dict], dict] | None:
     if not (folder / "scores.csv").is_file():
         return None

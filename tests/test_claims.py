@@ -201,6 +201,8 @@ def test_a_later_part_adds_to_a_recorded_run_and_replaces_nothing(tmp_path, monk
     assert run["parts"][1]["claims"] == ["ccc-loss"]
     assert set(run["parts"][1]["reran"]) == {"cnn-vggface"}
     assert run["training_seconds"] == pytest.approx(4.0)
+    words = R.run_summary("run", run)
+    assert "in 2 parts" in words and "Part 2: 1 experiment," in words and "part 2" in words
     with pytest.raises(FileNotFoundError, match="no recorded run"):
         R.record(tmp_path / "results" / "none", second, merge=True)
     assert not (tmp_path / "results" / "none").exists()
