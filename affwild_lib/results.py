@@ -227,13 +227,19 @@ def _merged(earlier, table: pd.DataFrame, verdicts: list[dict], part: dict):
                          f"recorded run's {old_run['profile']}: record it under another name")
     new_rows = [e for e in table.index if e not in old_table.index]
     part["experiments"] = new_rows
-    part["reran"] = {e: {"ccc_mean": float(table.at[e, "ccc_mean"]),
-                         "recorded_ccc_mean": float(old_table.at[e, "ccc_mean"])}
+    part["reran"] = {e: {"ccc_mean": _number(table.at[e, "ccc_mean"]),
+                         "recorded_ccc_mean": _number(old_table.at[e, "ccc_mean"])}
                      for e in table.index if e in old_table.index}
     judged = {v["claim"]: v for v in verdicts if v["verdict"] != "not run"}
     merged_verdicts = [judged.get(v["claim"], v) if v["verdict"] == "not run" else v
                        for v in old_verdicts]
-    part["claims"] = [v["claim"] for v, old in zip(merged_verdicts, old_verdicts) if v is not old]
+    known = {v["claim"] for v in old_verdicts}
+    merged_verdicts += [v for v in verdicts if v["claim"] not in known]  # claims added since
+    part["claims"] = [v["claim"] for v in merged_verdicts
+                      if v is judged.get(v["claim"]) and v["verdict"] != "not run"]
+    if not new_rows and not part["claims"]:
+        raise ValueError("this part adds no experiment and judges no claim the recorded run has "
+                         "not judged: nothing to merge (was it merged already?)")
     parts = old_run.get("parts") or [{k: v for k, v in old_run.items()
                                       if k not in ("profile", "data_source")}]
     run = {"profile": old_run["profile"],
@@ -267,6 +273,12 @@ def run_summary(name: str, run: dict, brief: bool = False) -> str:
         lines.append(f"- Part {i}: {what}, {minutes(p.get('training_seconds', 0))} of training, on "
                      f"{p.get('machine', '?')}. {p.get('note', '')}")
     return "\n".join(lines)
+
+
+def _number(value) -> float | None:
+    """A score for JSON: NaN (no such metric, e.g. CCC of an accuracy-only row) as None."""
+    value = float(value)
+    return None if value != value else value
 
 
 def _read(folder: Path) -> tuple[pd.DataFrame, list[dict], dict] | None:

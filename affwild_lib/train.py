@@ -399,6 +399,9 @@ def evaluate_weights(name: str, weights, out, profile: str | None = None, **over
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file, not a folder")
+    if out.resolve() == experiment_dir(name).resolve():
+        raise ValueError(f"--out {out} is {name}'s own folder: its results stay as they are; "
+                         "choose another folder for this model's")
     table, labels = store.table("test"), store.labels("test")
     pred = E.predict_rows(loaded.model, store, "test", np.arange(len(table)), exp)
     predictions = E.va_predictions(table, labels, pred)

@@ -203,6 +203,9 @@ def test_a_later_part_adds_to_a_recorded_run_and_replaces_nothing(tmp_path, monk
     assert run["training_seconds"] == pytest.approx(4.0)
     words = R.run_summary("run", run)
     assert "in 2 parts" in words and "Part 2: 1 experiment," in words and "part 2" in words
+    with pytest.raises(ValueError, match="nothing to merge"):  # the same part again
+        R.record(out, second, note="part 2 again", merge=True)
+    assert len(R.recorded("run")[2]["parts"]) == 2
     with pytest.raises(FileNotFoundError, match="no recorded run"):
         R.record(tmp_path / "results" / "none", second, merge=True)
     assert not (tmp_path / "results" / "none").exists()

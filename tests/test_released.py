@@ -151,6 +151,9 @@ def test_a_variable_that_does_not_fit_is_named_and_nothing_is_written(case, tmp_
 def test_another_architecture_is_told_which_kind_it_is(checkpoints, tmp_path):
     with pytest.raises(R.CheckpointError, match="those of --kind affwildnet-vggface"):
         R.import_checkpoint(checkpoints["affwildnet-vggface"], "vggface-2000", tmp_path / "m.keras")
+    # the two CNNs share their names: told apart by the shapes
+    with pytest.raises(R.CheckpointError, match="linear2_1.*those of --kind vggface-4096"):
+        R.import_checkpoint(checkpoints["vggface-4096"], "vggface-2000", tmp_path / "m.keras")
     _nothing_written(tmp_path)
 
 
@@ -217,6 +220,13 @@ def test_evaluate_scores_it_with_the_tables_protocol(imported, tmp_path):
         evaluate_weights("affwildnet", imported, tmp_path / "out2", store=str(small))
     with pytest.raises(ValueError, match="a CNN-RNN, and cnn-vggface is a CNN"):
         evaluate_weights("cnn-vggface", imported, tmp_path / "out3", store=str(store))
+    from affwild_lib.engine import experiment_dir
+
+    own = experiment_dir("affwildnet")
+    before = sorted(p.name for p in own.iterdir()) if own.is_dir() else None
+    with pytest.raises(ValueError, match="own folder"):
+        evaluate_weights("affwildnet", imported, own, store=str(store))
+    assert (sorted(p.name for p in own.iterdir()) if own.is_dir() else None) == before
     assert not (tmp_path / "out2").exists() and not (tmp_path / "out3").exists()
 
 

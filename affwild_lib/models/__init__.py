@@ -15,7 +15,9 @@ then arousal; "emotions": 7 softmax outputs, Sect. 5.2). ``build("vgg_face", wid
 input_size=48)`` is the miniature the ``tiny`` profile trains on a CPU.
 
 The package loads Keras only when one of these is first used (``affwild --help`` and the
-commands that train nothing stay quick to start).
+commands that train nothing stay quick to start). So ``import affwild_lib.models`` alone no
+longer registers the custom layers a saved model needs: load ``.keras`` files with
+:func:`affwild_lib.trained.load`, or import ``affwild_lib.models.cnn_rnn`` first.
 """
 from __future__ import annotations
 

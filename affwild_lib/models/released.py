@@ -37,9 +37,7 @@ neither uses this module's import path.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,14 +174,20 @@ def _width(variables: dict[str, np.ndarray]) -> float:
     return first.shape[-1] / VGG_CHANNELS[0]
 
 
+def _hint(variables: dict[str, np.ndarray], width: float) -> str:
+    """'; its variables are those of --kind K' where another kind fits them exactly."""
+    shapes = {n: tuple(a.shape) for n, a in variables.items()}
+    fits = [k.name for k in KINDS.values() if layout(k, width) == shapes]
+    return f"; its variables are those of --kind {fits[0]}" if fits else ""
+
+
 def check(kind: Kind, variables: dict[str, np.ndarray], source, width: float) -> None:
     """Raise :class:`CheckpointError` naming the first variables that do not fit ``kind``."""
     wanted = layout(kind, width)
     missing = [n for n in wanted if n not in variables]
     extra = [n for n in variables if n not in wanted]
     if missing or extra:
-        guess = [k.name for k in KINDS.values() if set(layout(k, width)) == set(variables)]
-        hint = f"; its variables are those of --kind {guess[0]}" if guess else ""
+        hint = _hint(variables, width)
         parts = ([f"no variable {', '.join(missing[:4])}" + (" ..." if len(missing) > 4 else "")]
                  if missing else []) + ([f"variable {', '.join(extra[:4])}" + (" ..." if len(extra) > 4 else "")
                                         + " is not part of it"] if extra else [])
@@ -192,7 +196,7 @@ def check(kind: Kind, variables: dict[str, np.ndarray], source, width: float) ->
     for name, shape in wanted.items():
         if tuple(variables[name].shape) != shape:
             raise CheckpointError(f"{source}: variable {name} has shape {tuple(variables[name].shape)}, "
-                                  f"{kind.name} needs {shape}")
+                                  f"{kind.name} needs {shape}{_hint(variables, width)}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,17 +305,12 @@ def record_of(path: str | Path) -> dict | None:
 
 
 def _save_atomically(model, record: dict, out: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.partial-", suffix=".keras", dir=out.parent)
-    os.close(fd)
-    tmp_json = Path(tmp).with_suffix(".json")
-    try:
-        model.save(tmp)
-        tmp_json.write_text(json.dumps(record, indent=1) + "\n")
-        os.replace(tmp_json, out.with_suffix(".json"))
-        os.replace(tmp, out)
-    finally:
-        for leftover in (Path(tmp), tmp_json):
-            leftover.unlink(missing_ok=True)
+    """The model, then its record: a record is never beside a model it does not describe."""
+    from ..atomic import write_file, write_json
+
+    out.with_suffix(".json").unlink(missing_ok=True)
+    write_file(out, lambda tmp: model.save(tmp), keep_suffix=True)
+    write_json(out.with_suffix(".json"), record)
 
 
 # --------------------------------------------------------------------------------------------

@@ -36,8 +36,6 @@ than our [-1, 1] crops; fine-tuning (Sect. 4.2) absorbs the difference.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -140,14 +138,9 @@ def transfer_weights(source, target, skip=()) -> tuple[list[str], list[str]]:
 
 
 def _write_npz_atomically(arrays: dict[str, np.ndarray], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.partial-", suffix=".npz", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    from ..atomic import write_file
+
+    write_file(out, lambda tmp: np.savez(tmp, **arrays), keep_suffix=True)
 
 
 def _matconvnet_layers(source: Path) -> list:
@@ -208,8 +201,8 @@ def _vgg_shapes():
 
 def from_keras_applications(source, network: str) -> dict[str, np.ndarray]:
     """VGG-16's or ResNet-50's conv part from a ``keras.applications`` ImageNet weights file
-    (the ``..._notop.h5`` Keras downloads, or any weights file of that model): our layer names
-    are theirs. Nothing is downloaded: the file is read where it is."""
+    (the ``..._notop.h5`` Keras downloads, or a weights file saved from
+    ``keras.applications.<Model>(include_top=False)``): our layer names are theirs. Nothing is downloaded: the file is read where it is."""
     import keras
 
     builders = {"vgg16": keras.applications.VGG16, "resnet50": keras.applications.ResNet50}
