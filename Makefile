@@ -35,13 +35,14 @@ book: $(STAMP)
 	@echo ""
 	@echo "The book is built: file://$(CURDIR)/_build/html/index.html"
 
-# Two workers, a test file each (the pipeline test's file on one, the rest on the other): the
-# pipeline is mostly single-threaded start-up, so the second core would otherwise idle.
+# Two workers, a test file each (the pipeline test's file on one, the rest on the other, at a
+# lower priority: tests/conftest.py): the pipeline is mostly single-threaded start-up, so the
+# second core would otherwise idle. --durations: the slowest tests, in every log.
 TEST_WORKERS ?= 2
 
 test: $(STAMP)
 	@mkdir -p data/real
-	python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 # Jupyter refuses to run as root unless told (containers, CI boxes): say so only there.
 lab: $(STAMP)
