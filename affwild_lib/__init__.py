@@ -5,3 +5,7 @@ Database and Challenge, Deep Architectures, and Beyond", IJCV 2019.
 """
 
 __version__ = "0.1.0"
+
+from . import _quiet
+
+_quiet.install()  # TensorFlow's start-up lines on stderr, when TF_CPP_MIN_LOG_LEVEL asks

@@ -327,3 +327,40 @@ def relabel(records: list, data_root: str | Path, root: Path) -> tuple[list, lis
         out.append(dataclasses.replace(record, frame_index=frame_index,
                                        time_s=frame_index / info.fps, **labels) if changed else record)
     return out, log
+
+
+@dataclasses.dataclass
+class YourTrace:
+    """A video and dimension a person annotated with the tool (chapter 02, Sect. 3.4): the
+    labels fused with their trace, whom the fusion chose, and the release's own labels."""
+
+    video_id: str
+    dimension: str
+    time_s: np.ndarray       # the video's frame times
+    fused: np.ndarray        # the labels fused with the person's trace (:func:`fuse_video`)
+    chosen: list[str]
+    released: np.ndarray | None
+
+
+def compare_with_release(records: Mapping, data_root: str | Path, root: Path):
+    """Every trace under ``root`` (the tool's traces root) beside the release ``data_root``:
+    one row per trace (samples, span, its correlation with the release's label, whether the
+    fusion chose it, how, and how far the fused label moved), and one :class:`YourTrace` per
+    video and dimension. ``records``: video id -> the release's record. Returns
+    ``(rows, traces)``; both empty when nobody has annotated yet."""
+    rows, found = [], {}
+    for dim in DIMENSIONS:
+        for vid, rec in records.items():
+            for name, (t, v) in read_raw_traces(root, vid, dim).items():
+                labels, chosen, how = fuse_video(data_root, root, dim, vid, rec.time_s)
+                released = getattr(rec, dim)
+                yours = match_to_frames(t, v, rec.time_s)
+                rows.append({"video": vid, "dimension": dim, "annotator": name, "samples": len(t),
+                             "covers (s)": f"{t[0]:.2f}-{t[-1]:.2f}",
+                             "r with the release's label": (float(np.corrcoef(yours, released)[0, 1])
+                                                            if released is not None and yours.std() > 0 else np.nan),
+                             "in the fusion": name in chosen, "chosen by": how,
+                             "label change (max |diff|)": (float(np.abs(labels - released).max())
+                                                           if released is not None else np.nan)})
+                found.setdefault((dim, vid), YourTrace(vid, dim, rec.time_s, labels, list(chosen), released))
+    return rows, list(found.values())

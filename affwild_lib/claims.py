@@ -12,7 +12,10 @@ Verdicts (the weakest comparison of a claim decides):
 
 ``reproduced``         every comparison goes the paper's way and its 95% interval excludes 0;
 ``direction only``     every comparison goes the paper's way, some within noise;
-``not reproduced``     some comparison goes the other way (within noise or not);
+``inconclusive``       some comparison goes the other way, within noise (its interval
+                       includes 0): the data cannot tell the two apart;
+``contradicted``       some comparison goes the other way and its interval excludes 0: a
+                       reversal of the paper's ranking;
 ``not testable``       two experiments gave identical predictions: on this data they are the
                        same network (e.g. VGG-Face and VGG-16 both without pre-trained weights);
 ``not run``            an experiment's predictions are missing.
@@ -41,7 +44,8 @@ import pandas as pd
 #: Frames per bootstrap block: 100 frames, ~3 s at 30 fps, about the span of one reaction.
 BLOCK = 100
 N_BOOT = 2000
-VERDICTS = ("reproduced", "direction only", "not reproduced", "not testable", "not run")
+#: From the strongest to the weakest: a claim takes the weakest of its comparisons' verdicts.
+VERDICTS = ("reproduced", "direction only", "inconclusive", "contradicted", "not testable", "not run")
 #: From this many test videos on, the bootstrap resamples whole videos.
 MIN_VIDEOS_FOR_VIDEO_BLOCKS = 10
 
@@ -345,8 +349,22 @@ def _pair_verdict(c: dict) -> str:
     if c.get("identical"):
         return "not testable"
     if c["difference"] <= 0:
-        return "not reproduced"
+        return "contradicted" if c["high"] < 0 else "inconclusive"
     return "reproduced" if c["low"] > 0 else "direction only"
+
+
+def _weakest(comparisons: list[dict]) -> str:
+    return max((c["verdict"] for c in comparisons), key=VERDICTS.index)
+
+
+def rejudge(v: dict) -> dict:
+    """A stored verdict (a recorded run's ``verdicts.json``) judged again by today's rule from
+    its own comparisons, so that a run recorded before a rule's wording changed (before
+    "not reproduced" was split into *inconclusive* and *contradicted*) reads like a new one."""
+    if v.get("verdict") == "not run" or not v.get("comparisons"):
+        return v
+    comparisons = [{**c, "verdict": _pair_verdict(c)} for c in v["comparisons"]]
+    return {**v, "comparisons": comparisons, "verdict": _weakest(comparisons)}
 
 
 def verdict(claim: Claim | str, experiments_dir, **kw) -> dict:
@@ -358,7 +376,7 @@ def verdict(claim: Claim | str, experiments_dir, **kw) -> dict:
     else:
         for c in comparisons:
             c["verdict"] = _pair_verdict(c)
-        result = max((c["verdict"] for c in comparisons), key=VERDICTS.index)
+        result = _weakest(comparisons)
     return {"claim": claim.key, "statement": claim.statement, "source": claim.source,
             "verdict": result, "comparisons": [c for c in comparisons if c is not None],
             "expectation": claim.expectation, "otherwise": claim.otherwise}
@@ -428,7 +446,7 @@ def table(verdicts_: list[dict]) -> pd.DataFrame:
 
 
 __all__ = ["BLOCK", "CLAIMS", "Claim", "MIN_VIDEOS_FOR_VIDEO_BLOCKS", "N_BOOT", "VERDICTS", "blocks", "compare", "describe",
-           "get", "paired_accuracy_difference", "paired_difference", "paper_gap", "table", "verdict",
+           "get", "paired_accuracy_difference", "paired_difference", "paper_gap", "rejudge", "table", "verdict",
            "verdicts"]
 
 

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
-from . import __version__
+from . import __version__, _quiet
+
+# A command prints its own errors; TensorFlow's start-up lines are noise unless asked for
+# (TF_CPP_MIN_LOG_LEVEL=0 shows them): affwild_lib._quiet
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_quiet.install()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,3 +50,8 @@ def profile_params(profile: str | None = None, root: Path | None = None) -> tupl
     if name not in profiles:
         raise ValueError(f"unknown profile {name!r}; params.yaml defines {sorted(profiles)}")
     return name, profiles[name]
+
+
+def data_source(data_root) -> str:
+    """'synthetic' for our generated releases (they carry ``synth_truth/``), else 'real'."""
+    return "synthetic" if (Path(data_root) / "synth_truth").is_dir() else "real"

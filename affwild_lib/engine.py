@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import write_file, write_json
+from .config import data_source  # noqa: F401  (E.data_source: what train and transfer label runs with)
 
 if TYPE_CHECKING:
     from .experiments import Experiment
@@ -266,11 +267,6 @@ def va_scores(labels: np.ndarray, pred: np.ndarray) -> dict:
         out.update({f"ccc_{d}": ccc(y, p), f"pcc_{d}": pearson(y, p), f"mse_{d}": mse(y, p)})
     out["ccc_mean"] = (out["ccc_valence"] + out["ccc_arousal"]) / 2
     return out
-
-
-def data_source(data_root) -> str:
-    """'synthetic' for our generated releases (they carry ``synth_truth/``), else 'real'."""
-    return "synthetic" if (Path(data_root) / "synth_truth").is_dir() else "real"
 
 
 def va_predictions(table, labels: np.ndarray, pred: np.ndarray, **columns) -> pd.DataFrame:

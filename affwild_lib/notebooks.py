@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -49,15 +50,112 @@ def run(notebook: Path, out: Path, profile: str | None = None, kernel: str = KER
 
     notebook, out = Path(notebook), Path(out)
     params = notebook_parameters(notebook, profile)
+
+    def execute(tmp):
+        pm.execute_notebook(
+            str(notebook), str(tmp), parameters=params, kernel_name=kernel,
+            cwd=str(repo_root()), progress_bar=False, report_mode=False,
+            # C-level logs (TensorFlow's start-up lines on stderr) go to this process's
+            # stderr, the DVC log, rather than into the chapter; Python output is unaffected
+            extra_arguments=["--IPKernelApp.capture_fd_output=False"])
+        present(Path(tmp), params)
+
     # papermill saves the notebook as it goes: into a temporary file, moved into place at the end
-    write_file(out, lambda tmp: pm.execute_notebook(
-        str(notebook), str(tmp), parameters=params, kernel_name=kernel,
-        cwd=str(repo_root()), progress_bar=False, report_mode=False,
-        # C-level logs (TensorFlow's start-up lines on stderr) go to this process's
-        # stderr, the DVC log, rather than into the chapter; Python output is unaffected
-        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
-    ), keep_suffix=True)
+    write_file(out, execute, keep_suffix=True)
     return out
+
+
+def provenance(params: dict, seconds: float | None = None, ended: str | None = None) -> dict:
+    """What a page was computed from (issue 19): commit, data, profile, time, versions."""
+    import datetime
+    import platform
+    import subprocess
+    from importlib import metadata
+
+    from .config import data_source
+
+    def git(*args) -> str:
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                                  cwd=repo_root()).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    def version(package) -> str | None:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return None
+
+    commit = git("rev-parse", "HEAD")
+    # dvc.lock aside: the pipeline that runs this notebook rewrites it as each stage finishes
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line[3:] != "dvc.lock"]
+    data_root = params.get("data_root")
+    return {
+        "commit": commit or None, "clean": not changed if commit else None,
+        "ended": ended or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "seconds": seconds, "profile": params.get("profile"),
+        "data_root": data_root, "data_source": data_source(repo_root() / data_root) if data_root else None,
+        "python": platform.python_version(), "keras": version("keras"), "backend": keras_backend(),
+        "tensorflow": version("tensorflow") or version("tensorflow-cpu"), "jax": version("jax"),
+        "affwild_lib": version("affwild-lib") or version("affwild_lib")}
+
+
+def keras_backend() -> str:
+    """The backend a Keras process started here would use (``KERAS_BACKEND``, else
+    ``keras.json``, else TensorFlow), read without importing Keras."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    config = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "keras.json"
+    try:
+        return json.loads(config.read_text()).get("backend", "tensorflow")
+    except (OSError, ValueError):
+        return "tensorflow"
+
+
+def _says(p: dict) -> str:
+    """A provenance record in one Markdown line."""
+    commit = (f"commit `{p['commit'][:7]}` ({'clean tree' if p['clean'] else 'tree with uncommitted changes'}"
+              ", dvc.lock aside)"
+              if p.get("commit") else "no git commit")
+    took = f"ran in {p['seconds']:.0f} s" if p.get("seconds") is not None else "run time unknown"
+    framework = p["backend"] + (f" {p[p['backend']]}" if p.get(p["backend"]) else "")
+    return (f"profile `{p['profile']}`, {p.get('data_source') or 'unknown'} data (`{p.get('data_root')}`); "
+            f"{commit}; {p['ended']}; {took}; Python {p['python']}, Keras {p['keras']} on {framework}, "
+            f"affwild_lib {p['affwild_lib']}")
+
+
+def present(path: Path, params: dict) -> None:
+    """Shape an executed notebook for the book: the parameter cells (the stored defaults and
+    papermill's injected values) are removed from the page and replaced by one box saying what
+    the chapter ran with; a footer says what it was computed from (:func:`provenance`), also
+    kept in the notebook's metadata (``affwild.provenance``) for the book's "How this book was
+    run" page. In JupyterLab the stored notebook is unchanged: every parameter is there."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = nb["cells"]
+    meta = nb.get("metadata", {}).get("papermill", {})
+    p = provenance(params, meta.get("duration"))
+    where = 0
+    for i, cell in enumerate(cells):
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if "parameters" in tags or "injected-parameters" in tags:
+            if "remove-cell" not in tags:
+                tags.append("remove-cell")
+            where = i + 1
+    shown = ", ".join(f"`{k} = {v!r}`" for k, v in params.items() if k not in ("profile", "data_root"))
+    box = (f":::{{note}}\nThis page ran with profile **{params.get('profile')}** on "
+           f"{p.get('data_source') or 'unknown'} data (`{params.get('data_root')}`)"
+           + (f"; its parameters: {shown}" if shown else "")
+           + ". To change one, edit the notebook's `parameters` cell (JupyterLab: `make lab`) or "
+           "the profile in `params.yaml` (the pipeline).\n:::")
+    cells.insert(where, {"cell_type": "markdown", "id": "affwild-ran-with",
+                         "metadata": {"tags": ["affwild-generated"]}, "source": box})
+    cells.append({"cell_type": "markdown", "id": "affwild-provenance",
+                  "metadata": {"tags": ["affwild-generated"]},
+                  "source": f"---\n*How this page was computed:* {_says(p)}. "
+                            "All chapters: [How this book was run](how_this_book_was_run.md)."})
+    nb.setdefault("metadata", {})["affwild"] = {"provenance": p}
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

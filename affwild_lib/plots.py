@@ -69,6 +69,31 @@ def va_trajectory(valence, arousal, frames, ax: plt.Axes | None = None, max_labe
     return ax
 
 
+def your_traces(traces, data_root, root, source: str = "", max_panels: int = 4) -> plt.Figure:
+    """Chapter 02: a person's traces made with the annotation tool (under ``root``) among the
+    release's annotators (grey), the release's label (dotted) and the label fused with theirs
+    (black), one panel per video and dimension (:func:`affwild_lib.annotation.compare_with_release`)."""
+    from .annotation import match_to_frames
+    from .datasets.affwild import read_raw_traces
+
+    shown = list(traces)[:max_panels]
+    fig, axes = plt.subplots(len(shown), 1, figsize=(9, 3.0 * len(shown)), squeeze=False)
+    for ax, tr in zip(axes[:, 0], shown):
+        for t, v in read_raw_traces(data_root, tr.video_id, tr.dimension).values():
+            ax.plot(tr.time_s, match_to_frames(t, v, tr.time_s), color="0.75", lw=0.8)
+        for name, (t, v) in read_raw_traces(root, tr.video_id, tr.dimension).items():
+            ax.step(t, v, where="post", lw=1.6, label=f"{name} (you{', chosen' if name in tr.chosen else ''})")
+        if tr.released is not None:
+            ax.plot(tr.time_s, tr.released, color="k", ls=":", lw=1.4, label="the release's label")
+        ax.plot(tr.time_s, tr.fused, color="k", lw=2, label="label fused with your trace")
+        ax.set(ylim=(-1, 1), xlabel="time (s)", ylabel=tr.dimension)
+        ax.set_title(f"Video {tr.video_id}, {tr.dimension}: your trace among the release's annotators "
+                     f"(grey; {source})", fontsize=10)
+        ax.legend(fontsize=8, loc="lower left", ncol=2)
+    fig.tight_layout()
+    return fig
+
+
 def predictions_vs_labels(stretch, fps: float = 30.0, title: str = "") -> plt.Figure:
     """Fig. 14: predictions and labels of valence (a) and arousal (b) over a stretch of one test
     video; ``stretch`` has columns frame_index, valence, arousal, valence_pred, arousal_pred."""

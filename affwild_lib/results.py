@@ -92,7 +92,7 @@ def label(frame: pd.DataFrame, recorded: str | None = None) -> str:
     return f"ours ({data}, {profile}{', recorded run ' + recorded if recorded else ''})"
 
 
-def rows_of(table: int) -> dict[str, str]:
+def rows_of(table: int | str) -> dict[str, str]:
     """Paper row label -> the experiment reproducing it, for Table ``table`` (``"15x"``: our
     rows added to Table 15, which the paper does not have)."""
     out = {}
@@ -285,8 +285,8 @@ def _read(folder: Path) -> tuple[pd.DataFrame, list[dict], dict] | None:
     if not (folder / "scores.csv").is_file():
         return None
     table = pd.read_csv(folder / "scores.csv", index_col="experiment")
-    return (table, json.loads((folder / "verdicts.json").read_text()),
-            json.loads((folder / "run.json").read_text()))
+    verdicts = [C.rejudge(v) for v in json.loads((folder / "verdicts.json").read_text())]
+    return table, verdicts, json.loads((folder / "run.json").read_text())
 
 
 def recorded(name: str, root: Path | None = None) -> tuple[pd.DataFrame, list[dict], dict] | None:
@@ -314,6 +314,44 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+#: The reference row of every valence-arousal table (issue 23): a predictor that knows nothing
+#: of the faces, one value for every frame.
+CONSTANT = "constant: the test labels' mean"
+
+
+def constant_reference(experiments: Path, names) -> dict | None:
+    """What the best constant predictor scores on the test frames of the first of ``names`` that
+    was evaluated (they share their test frames): every frame predicted as the mean of the test
+    labels, so CCC 0 and MSE the labels' (biased) variance, Eq. 2. A model with a larger MSE does
+    worse than knowing nothing of the faces. None when none of them has predictions."""
+    for name in names:
+        path = Path(experiments) / name / "predictions.csv"
+        if path.is_file():
+            labels = pd.read_csv(path, usecols=["valence", "arousal"])
+            var = labels.var(ddof=0)
+            return {"ccc_valence": 0.0, "ccc_arousal": 0.0, "mse_valence": float(var["valence"]),
+                    "mse_arousal": float(var["arousal"]), "from": name}
+    return None
+
+
+def units_by_layers(side: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Table 14 as grids: for each source of a :func:`side_by_side` table of Table 14, the
+    mean CCC (valence and arousal) by hidden units (rows) and hidden layers (columns), read from
+    the experiments' own settings rather than from the paper's row wording."""
+    mapping = rows_of(14)
+    grids = {}
+    for column in [s for s in side.columns.get_level_values(0).unique() if s]:
+        cells = {}
+        for row in side.index:
+            exp = EXPERIMENTS[mapping[row]]
+            cells[(exp.rnn_units, exp.rnn_layers)] = (side.loc[row, (column, "ccc_valence")]
+                                                      + side.loc[row, (column, "ccc_arousal")]) / 2
+        grid = pd.Series(cells).unstack()
+        grid.index.name, grid.columns.name = "hidden units", "hidden layers"
+        grids[column] = grid
+    return grids
 
 
 def long_ccc(side: pd.DataFrame) -> pd.DataFrame:

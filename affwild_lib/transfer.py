@@ -515,6 +515,17 @@ def clip_predictions(store, split: str, frames: pd.DataFrame, train_table: pd.Da
     return pd.DataFrame(rows)
 
 
+def accuracy_by_rule(store, split: str, frames: pd.DataFrame, train_table: pd.DataFrame,
+                     data_root) -> dict[str, float]:
+    """Total accuracy of one model's clip answers under each rule of :data:`AGGREGATIONS`
+    (chapter 08: how much the rule that turns frames into one answer per clip matters)."""
+    out = {}
+    for rule in AGGREGATIONS:
+        clips = clip_predictions(store, split, frames, train_table, data_root, rule)
+        out[rule] = float(np.mean(clips["predicted"] == clips["emotion"]))
+    return out
+
+
 def _release_emotion(data_root, split: str, video: str) -> str:
     """The emotion folder of a clip in the AFEW release (``<Split>_AFEW/<Emotion>/<clip>.*``)."""
     from .datasets.afew import SPLITS
@@ -529,5 +540,5 @@ def _release_emotion(data_root, split: str, video: str) -> str:
 
 #: Re-exported for the chapters: the registry's view of Sect. 5 and AFEW's classes.
 __all__ = ["AGGREGATIONS", "EMOTIONS", "TRANSFERS", "aggregate", "build_model", "by_dataset",
-           "clip_predictions", "emotion_index", "emotion_scores", "fit_run", "freeze_cnn", "get",
+           "accuracy_by_rule", "clip_predictions", "emotion_index", "emotion_scores", "fit_run", "freeze_cnn", "get",
            "person_folds", "resolve", "run", "runs"]

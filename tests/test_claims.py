@@ -106,14 +106,14 @@ def test_verdicts_follow_the_rule(tmp_path):
     _write(tmp_path, "cnn-vggface", labels, good, videos)
     _write(tmp_path, "cnn-vggface-nolandmarks", labels, bad, videos)      # landmarks help: yes
     _write(tmp_path, "cnn-vggface-mse", labels, good * 1.0, videos)         # identical: not testable
-    _write(tmp_path, "affwildnet", labels, bad, videos)                     # CNN-RNN worse: not reproduced
+    _write(tmp_path, "affwildnet", labels, bad, videos)                     # CNN-RNN clearly worse: contradicted
     v = C.verdict("landmarks", tmp_path, n_boot=300)
     assert v["verdict"] == "reproduced" and len(v["comparisons"]) == 1
     assert C.verdict("ccc-loss", tmp_path, n_boot=300)["verdict"] == "not testable"
-    assert C.verdict("cnn-rnn", tmp_path, n_boot=300)["verdict"] == "not reproduced"
+    assert C.verdict("cnn-rnn", tmp_path, n_boot=300)["verdict"] == "contradicted"
     assert C.verdict("gru-lstm", tmp_path, n_boot=300)["verdict"] == "not run"
     text = C.markdown(C.verdict("cnn-rnn", tmp_path, n_boot=300))
-    assert "not reproduced" in text and "What we expected" in text and "Why it may not show" in text
+    assert "contradicted" in text and "What we expected" in text and "Why it may not show" in text
     assert "What we expected" not in C.markdown(v)
 
 
@@ -124,7 +124,36 @@ def test_a_claim_is_only_as_strong_as_its_weakest_comparison(tmp_path):
     _write(tmp_path, "cnn-resnet50", labels, good + 1e-4, videos)  # a tie: within noise
     v = C.verdict("vggface-backbone", tmp_path, n_boot=300)
     assert [c["verdict"] for c in v["comparisons"]][0] == "reproduced"
-    assert v["verdict"] in ("direction only", "not reproduced")
+    assert v["verdict"] in ("direction only", "inconclusive")
+
+
+def test_the_wrong_way_splits_into_inconclusive_and_contradicted():
+    """Issue 23: a gap the wrong way within noise is not a reversal. The rule on the interval
+    alone: the wrong way and excluding 0 is contradicted, including 0 inconclusive."""
+    assert C._pair_verdict({"difference": -0.012, "low": -0.111, "high": 0.142}) == "inconclusive"
+    assert C._pair_verdict({"difference": -0.070, "low": -0.103, "high": -0.031}) == "contradicted"
+    assert C._pair_verdict({"difference": 0.02, "low": -0.01, "high": 0.05}) == "direction only"
+    assert C.VERDICTS.index("inconclusive") < C.VERDICTS.index("contradicted")
+
+
+def test_a_verdict_recorded_under_the_old_rule_reads_under_the_new(tmp_path):
+    """results/small was recorded when both were 'not reproduced': reading it rejudges each
+    comparison from its stored interval, so a chapter never shows the retired word."""
+    old = [{"claim": "two-layers", "verdict": "not reproduced",
+            "comparisons": [{"better": "affwildnet", "worse": "cnnrnn-gru-1x128", "difference": -0.07,
+                             "low": -0.103, "high": -0.031, "verdict": "not reproduced"}]},
+           {"claim": "gru-lstm", "verdict": "not reproduced",
+            "comparisons": [{"better": "affwildnet", "worse": "cnnrnn-lstm-2x128", "difference": -0.012,
+                             "low": -0.111, "high": 0.142, "verdict": "not reproduced"}]},
+           {"claim": "emotiw-prior", "verdict": "not run", "comparisons": []}]
+    out = tmp_path / "results" / "old"
+    out.mkdir(parents=True)
+    (out / "verdicts.json").write_text(json.dumps(old))
+    (out / "run.json").write_text(json.dumps({"profile": ["small"], "data_source": ["synthetic"]}))
+    pd.DataFrame({"experiment": ["affwildnet"], "ccc_mean": [0.5]}).to_csv(out / "scores.csv", index=False)
+    _, verdicts, _ = R.recorded("old", tmp_path)
+    assert [v["verdict"] for v in verdicts] == ["contradicted", "inconclusive", "not run"]
+    assert verdicts[0]["comparisons"][0]["verdict"] == "contradicted"
 
 
 def test_side_by_side_joins_paper_rows_to_experiments(tmp_path):
@@ -195,7 +224,7 @@ def test_a_later_part_adds_to_a_recorded_run_and_replaces_nothing(tmp_path, monk
         (ccc(labels[:, 0], good[:, 0]) + ccc(labels[:, 1], good[:, 1])) / 2)  # the earlier row
     by_claim = {v["claim"]: v["verdict"] for v in verdicts}
     assert by_claim["landmarks"] == "reproduced"          # part 1's, although part 2 cannot judge it
-    assert by_claim["ccc-loss"] == "not reproduced"       # part 2's, from part 2's own runs
+    assert by_claim["ccc-loss"] == "contradicted"         # part 2's, from part 2's own runs
     assert [p["note"] for p in run["parts"]] == ["part 1", "part 2"]
     assert run["parts"][1]["experiments"] == ["cnn-vggface-mse"]
     assert run["parts"][1]["claims"] == ["ccc-loss"]

@@ -68,3 +68,26 @@ def test_keras_cv_imports_with_keras3():
 
     assert keras.__version__.startswith("3.15")
     assert hasattr(keras_cv, "layers")
+
+
+def _tensorflow_stderr(level: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    code = ("import affwild_lib, keras, numpy as np\n"
+            "keras.Sequential([keras.layers.Dense(1)])(np.zeros((1, 2)))\n")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": level, "KERAS_BACKEND": "tensorflow"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stderr
+
+
+def test_tensorflow_starts_quietly_when_the_log_level_asks():
+    """Issue 19: TensorFlow's C++ start-up lines (written before it reads TF_CPP_MIN_LOG_LEVEL,
+    and the cuInit error of a machine without a GPU) stay out of `make book`'s output at the
+    Makefile's level 2; at level 0 they are all there, so the check can fail."""
+    loud = _tensorflow_stderr("0")
+    assert "absl::InitializeLog" in loud or "I0000" in loud, loud[-2000:]
+    quiet = _tensorflow_stderr("2")
+    assert "absl::InitializeLog" not in quiet and "cuInit" not in quiet and "I0000" not in quiet, quiet

@@ -65,3 +65,29 @@ def test_every_notebook_is_a_pipeline_stage_and_a_chapter():
     for path in NOTEBOOKS:
         assert f"notebooks/{path.name}" in cmds, f"no dvc stage executes {path.name}"
         assert f"book/executed/{path.stem}" in toc, f"{path.name} is not in _toc.yml"
+
+
+def test_no_code_cell_of_more_than_five_lines_is_repeated_between_notebooks():
+    """Issue 19: what several chapters need lives in the library (affwild_lib.book), not in
+    copies of a cell; a repeated cell is a function waiting to be written."""
+    seen: dict[str, str] = {}
+    repeated = []
+    for path in NOTEBOOKS:
+        for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+            lines = [l.rstrip() for l in "".join(cell["source"]).splitlines() if l.strip()]
+            if cell["cell_type"] != "code" or len(lines) <= 5:
+                continue
+            key = "\n".join(lines)
+            if key in seen and seen[key] != path.name:
+                repeated.append(f"{path.name} cell {i} repeats a cell of {seen[key]}")
+            seen.setdefault(key, path.name)
+    assert not repeated, repeated
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "book.chapter(" in p.read_text()], ids=lambda p: p.name)
+def test_a_chapters_setup_cell_is_hidden_in_the_book(path):
+    """The cell that calls book.chapter() only sets up: the book shows its one-line note, not
+    its code (tag remove-input); the parameters cell is the runner's to hide (notebooks.present)."""
+    cells = json.loads(path.read_text())["cells"]
+    setup = [c for c in cells if c["cell_type"] == "code" and "book.chapter(" in "".join(c["source"])]
+    assert len(setup) == 1 and "remove-input" in setup[0]["metadata"].get("tags", []), path.name

@@ -150,6 +150,14 @@ def test_repro_succeeds_and_status_is_clean(reproduced):
     assert status == {}, f"dvc status is not clean after repro: {status}"
 
 
+def test_the_pipeline_prints_no_tensorflow_start_up_lines(reproduced):
+    """Issue 19: `make book`'s output (TF_CPP_MIN_LOG_LEVEL=2, as the Makefile sets) has none of
+    TensorFlow's C++ start-up lines, from any stage's process or chapter kernel."""
+    out = reproduced.stdout + reproduced.stderr
+    for line in ("absl::InitializeLog", "cuInit", "cudart_stub", "oneDNN custom operations"):
+        assert line not in out, f"the pipeline printed TensorFlow's {line!r} lines"
+
+
 def test_second_repro_runs_no_stage(reproduced):
     again = dvc("repro")
     assert "Running stage" not in again.stdout, again.stdout
@@ -355,6 +363,37 @@ def test_changing_one_experiment_reruns_only_it_and_what_follows(reproduced):
                      and any(str(d).startswith("experiments/cnn-vgg16/") for d in stage.get("deps", [])))
     assert readers == ["notebook-04-cnn-ablations", "notebook-90-reproduction"], readers
     assert "book/executed/04_cnn_ablations.ipynb" in stages["book"]["deps"]
+
+
+def test_every_page_of_the_book_reads_well_in_a_browser(reproduced):
+    """Issue 19: every page of the built book, opened from the disk in Chromium at 1280 px with
+    the network cut off, as a reader of `make book` opens it: no table or code line wider than
+    the column, every image loaded, no Markdown printed raw, no traceback, maths typeset by the
+    MathJax shipped with the book (issue 23)."""
+    from affwild_lib import book_browser
+
+    chromium = book_browser.chromium()
+    if not chromium:
+        message = "Chromium not found: install Debian's (apt-get install chromium) for the book's browser test"
+        if os.environ.get("AFFWILD_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    html = COPY / "_build" / "html"
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not shipped with the book"
+    found = {}
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=list(book_browser.FLAGS))
+        with book_browser.offline_page(browser) as page:
+            for path in book_browser.pages(html):
+                seen = book_browser.problems(page, path)
+                if seen:
+                    found[str(path.relative_to(html))] = seen
+            # the check can fail: maths on a page is typeset (and the test above would see it if not)
+            book_browser.open_page(page, html / "book" / "executed" / "03_challenge_baseline.html")
+            assert page.locator("mjx-container").count() >= 1, "no typeset maths on chapter 03"
+        browser.close()
+    assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
 
 
 # Last, so that it covers every test of the module before it.
