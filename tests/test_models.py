@@ -275,3 +275,23 @@ def test_transfer_from_va_to_emotions_head():
     assert {"block1_conv1", "fc1", "gru1", "gru2"} <= set(copied)
     np.testing.assert_array_equal(va.get_layer("gru2").get_weights()[0],
                                   emotions.get_layer("gru2").get_weights()[0])
+
+
+def test_cnn_m_fc_start_is_the_papers_or_glorots():
+    """Issue 23: Sect. 4.1.1's FC start (biases 1, variance 0.1) for the paper profile; Keras'
+    default (zero biases) for the miniatures, whose budget cannot undo the paper's."""
+    import numpy as np
+
+    from affwild_lib.experiments import resolve
+    from affwild_lib.models import cnn_m
+
+    paper = cnn_m.build(input_size=48, width=0.0625, fc_init="paper")
+    glorot = cnn_m.build(input_size=48, width=0.0625, fc_init="glorot")
+    for layer in ("fc1", "fc2"):
+        assert np.all(paper.get_layer(layer).bias.numpy() == 1.0)
+        assert np.all(glorot.get_layer(layer).bias.numpy() == 0.0)
+    assert np.std(paper.get_layer("fc1").kernel.numpy()) > 3 * np.std(glorot.get_layer("fc1").kernel.numpy())
+    with pytest.raises(ValueError, match="fc_init"):
+        cnn_m.build(input_size=48, width=0.0625, fc_init="he")
+    assert resolve("baseline-cnnm", "paper").fc_init == "paper"
+    assert resolve("baseline-cnnm", "tiny").model_config()["fc_init"] == "glorot"

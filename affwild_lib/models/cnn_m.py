@@ -26,12 +26,22 @@ from .heads import image_input, output_layer, scaled
 
 
 
-def _fc_init() -> dict:
-    """Sect. 4.1.1's FC initialisers, made anew for each layer at build time: an initialiser made
-    at import draws its seed before ``keras.utils.set_random_seed`` runs, so a module-level one
-    gave every process other weights (the baseline was not reproducible)."""
-    return dict(kernel_initializer=keras.initializers.TruncatedNormal(mean=0.0, stddev=math.sqrt(0.1)),
-                bias_initializer=keras.initializers.Constant(1.0))
+#: How the two FC layers start: Sect. 4.1.1's, or Keras' default (the miniatures'; see
+#: :mod:`affwild_lib.experiments` for why).
+FC_INITS = ("paper", "glorot")
+
+
+def _fc_init(kind: str = "paper") -> dict:
+    """The FC initialisers, made anew for each layer at build time: an initialiser made at import
+    draws its seed before ``keras.utils.set_random_seed`` runs, so a module-level one gave every
+    process other weights (the baseline was not reproducible). ``paper``: Sect. 4.1.1's truncated
+    normal of variance 0.1 and biases 1; ``glorot``: Glorot-uniform weights, zero biases."""
+    if kind == "paper":
+        return dict(kernel_initializer=keras.initializers.TruncatedNormal(mean=0.0, stddev=math.sqrt(0.1)),
+                    bias_initializer=keras.initializers.Constant(1.0))
+    if kind == "glorot":
+        return dict(kernel_initializer="glorot_uniform", bias_initializer="zeros")
+    raise ValueError(f"fc_init must be one of {FC_INITS}, not {kind!r}")
 
 # (name, filters, kernel, stride, padding, pool after it: (size, stride, padding) or None)
 TABLE_4 = [
@@ -59,13 +69,16 @@ def conv_part(x, width: float = 1.0):
 
 
 def build(input_size=96, width: float = 1.0, head: str = "va", fc_units: int = 4096,
-          name: str = "cnn_m") -> keras.Model:
+          name: str = "cnn_m", fc_init: str = "paper") -> keras.Model:
     """CNN-M baseline of Table 4: image (H, W, 3) -> (2,) valence-arousal, or (7,) emotions.
 
-    ``width`` scales the conv channels and fc1; ``fc_units`` is fc1 at width 1 (Sect. 4.1.1: 4096).
+    ``width`` scales the conv channels and fc1; ``fc_units`` is fc1 at width 1 (Sect. 4.1.1: 4096);
+    ``fc_init`` how fc1 and fc2 start (:data:`FC_INITS`).
     """
+    if fc_init not in FC_INITS:  # before any layer is built (no initialiser drawn)
+        raise ValueError(f"fc_init must be one of {FC_INITS}, not {fc_init!r}")
     image = image_input(input_size)
     x = layers.Flatten(name="flatten")(conv_part(image, width))
-    x = layers.Dense(scaled(fc_units, width), activation="relu", name="fc1", **_fc_init())(x)
-    out = output_layer(x, head, name="fc2", **_fc_init())
+    x = layers.Dense(scaled(fc_units, width), activation="relu", name="fc1", **_fc_init(fc_init))(x)
+    out = output_layer(x, head, name="fc2", **_fc_init(fc_init))
     return keras.Model(image, out, name=name)
