@@ -11,7 +11,9 @@ When the level is 1 or more, :func:`install` hooks the import of ``tensorflow``:
 descriptor goes to ``/dev/null`` while the package loads and while it first lists the physical
 devices (which initialises CUDA but not the runtime, so logical devices can still be set up),
 then comes back. A Python error raised there still propagates, and is printed once stderr is
-restored. ``TF_CPP_MIN_LOG_LEVEL=0`` shows every line.
+restored. At level 2 or more TensorFlow's Python logger is set to errors only as well (its
+tf.function retracing notices filled chapter 09's outputs). ``TF_CPP_MIN_LOG_LEVEL=0`` shows
+every line.
 """
 from __future__ import annotations
 
@@ -59,6 +61,9 @@ class _QuietTensorFlow(importlib.abc.MetaPathFinder):
                     module.config.list_physical_devices()
                 except Exception:  # noqa: BLE001  (a missing or odd device: TensorFlow says so later)
                     pass
+            if level() >= 2:  # its Python warnings too (tf.function retracing notices), as the C++ ones
+                import logging
+                logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
         spec.loader.exec_module = exec_module
         return spec

@@ -99,9 +99,10 @@ class Chapter:
         kw = {} if metrics is None else {"metrics": metrics}
         return results.side_by_side(table, self.ours, self.recorded, **kw)
 
-    def show(self, table, caption: str = "", metrics=None) -> pd.DataFrame:
-        """Display Table ``table`` beside ours, shaped to fit (:func:`fitted`); returns the
-        whole side-by-side frame for the chapter's own use."""
+    def show(self, table, caption: str = "", metrics=None) -> None:
+        """Display Table ``table`` beside ours, shaped to fit (:func:`fitted`); the whole frame
+        is :meth:`side_by_side`'s. Returns nothing, so that a cell ending in it shows the table
+        once."""
         from IPython.display import HTML, display
 
         side = self.side_by_side(table, metrics)
@@ -110,7 +111,14 @@ class Chapter:
             names = [str(e).partition(" (changed: ")[0] for e in side[("", "experiment")] if e]
             reference = results.constant_reference(self.experiments, names)
         display(HTML(fitted(side, caption, reference, self.source)))
-        return side
+
+
+    def show_accuracies(self, caption: str = "") -> None:
+        """Table 18 beside ours (:func:`affwild_lib.results.accuracy_side_by_side`), shaped to
+        fit: total accuracy first, the accuracy per emotion folded under it, a table a source."""
+        from IPython.display import HTML, display
+
+        display(HTML(fitted(results.accuracy_side_by_side(self.ours, self.recorded), caption, main=["Total"])))
 
 
 def chapter(profile: str, recorded_run: str = "", dataset: str | None = None,
@@ -177,9 +185,15 @@ def with_reference(table: pd.DataFrame, reference: dict, source: str) -> tuple[p
     return out, worse
 
 
-def fitted(side: pd.DataFrame, caption: str = "", reference: dict | None = None, source: str = "") -> str:
+#: A folded table wider than this many columns is split into one table per source.
+MAX_FOLDED_COLUMNS = 9
+
+
+def fitted(side: pd.DataFrame, caption: str = "", reference: dict | None = None, source: str = "",
+           main=CCC_COLUMNS) -> str:
     """A :func:`affwild_lib.results.side_by_side` table as HTML that fits the text column:
-    CCC first; MSE (and any other metric) in a second table folded under it. ``reference``
+    the ``main`` metrics first (CCC); MSE (and any other metric) in a second table folded under
+    it, one per source when it would be wide. ``reference``
     (:func:`affwild_lib.results.constant_reference`): the constant predictor's row, under the
     columns of ``source`` (this build), whose rows worse than it on MSE are flagged."""
     table, legend = _short_labels(side)
@@ -192,15 +206,19 @@ def fitted(side: pd.DataFrame, caption: str = "", reference: dict | None = None,
     caption = " ".join(p for p in [caption, ("Rows: " + "; ".join(legend) + ".") if legend else "",
                                    ". ".join(notes) + ("." if notes else "")] if p)
     metrics = list(dict.fromkeys(m for _, m in table.columns))
-    main = [m for m in metrics if m in CCC_COLUMNS] or metrics
-    rest = [m for m in metrics if m not in main]
-    out = _table_html(table.loc[:, [c for c in table.columns if c[1] in main]], caption)
+    first = [m for m in metrics if m in main] or metrics
+    rest = [m for m in metrics if m not in first]
+    out = _table_html(table.loc[:, [c for c in table.columns if c[1] in first]], caption)
     if rest:
         second = table.loc[:, [c for c in table.columns if c[1] in rest]].dropna(axis=1, how="all")
         if not second.empty and second.notna().any().any():
-            what = "MSE (Eq. 2)" if set(rest) <= set(MSE_COLUMNS) else ", ".join(HEADINGS.get(m, m) for m in rest)
+            what = ("MSE (Eq. 2)" if set(rest) <= set(MSE_COLUMNS)
+                    else ", ".join(HEADINGS.get(m, m) for m in rest[:3]) + (", ..." if len(rest) > 3 else ""))
+            parts = ([second] if second.shape[1] <= MAX_FOLDED_COLUMNS else
+                     [second.loc[:, [c for c in second.columns if c[0] == s]]
+                      for s in dict.fromkeys(second.columns.get_level_values(0))])
             out += (f"<details><summary>{html.escape(what)}: the same rows</summary>"
-                    f"{_table_html(second, '')}</details>")
+                    + "".join(_table_html(part, "") for part in parts) + "</details>")
     return out
 
 

@@ -34,7 +34,7 @@ _CHECK = r"""
     const text = (el.innerText || el.getAttribute("src") || "").trim().replace(/\s+/g, " ");
     return `<${el.tagName.toLowerCase()}${el.className ? " class=" + JSON.stringify(String(el.className)) : ""}> "${text.slice(0, 60)}"`;
   };
-  for (const el of main.querySelectorAll("table, pre, img, .cell_output, .output, .math, div.highlight, figure, svg")) {
+  for (const el of main.querySelectorAll("table, pre, img, .cell_output, .output, div.math, div.highlight, figure")) {
     const r = el.getBoundingClientRect();
     if (r.width === 0) continue;
     if (el.scrollWidth > el.clientWidth + 2 && getComputedStyle(el).overflowX !== "visible")
@@ -87,7 +87,8 @@ def pages(html_dir: Path) -> list[Path]:
     """The book's pages: every HTML file but Sphinx's own search and index pages."""
     skip = {"search.html", "genindex.html", "py-modindex.html"}
     return sorted(p for p in Path(html_dir).rglob("*.html")
-                  if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts)
+                  if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
+                  and 'http-equiv="refresh"' not in p.read_text(encoding="utf-8", errors="replace")[:2000].lower())
 
 
 def open_page(page, path: Path) -> None:

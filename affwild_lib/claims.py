@@ -445,8 +445,27 @@ def table(verdicts_: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`table` in the columns a page has room for (issue 19): the claim, the verdict, the
+    two experiments, the difference with its interval as one figure, the paper's gap and the
+    seeds' spread of each side."""
+    def fmt(value, spec):
+        return "–" if value is None or pd.isna(value) else format(value, spec)
+
+    rows = []
+    for _, r in frame.iterrows():
+        rows.append({"claim": r["claim"], "verdict": r["verdict"],
+                     "better vs worse (the paper's order)": (f"{r['better (paper)']} vs {r['worse (paper)']}"
+                                                            if r["better (paper)"] else "–"),
+                     f"difference (95% CI)": (f"{fmt(r['difference'], '+.3f')} ({fmt(r['95% CI low'], '+.3f')}, "
+                                              f"{fmt(r['95% CI high'], '+.3f')})" if pd.notna(r["difference"]) else "–"),
+                     "metric": r["metric"], "paper's gap": fmt(r["paper's gap"], "+.3f"),
+                     "seed sd": f"{fmt(r['seed sd (better)'], '.3f')} / {fmt(r['seed sd (worse)'], '.3f')}"})
+    return pd.DataFrame(rows)
+
+
 __all__ = ["BLOCK", "CLAIMS", "Claim", "MIN_VIDEOS_FOR_VIDEO_BLOCKS", "N_BOOT", "VERDICTS", "blocks", "compare", "describe",
-           "get", "paired_accuracy_difference", "paired_difference", "paper_gap", "rejudge", "table", "verdict",
+           "compact", "get", "paired_accuracy_difference", "paired_difference", "paper_gap", "rejudge", "table", "verdict",
            "verdicts"]
 
 

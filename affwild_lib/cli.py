@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from . import __version__, _quiet
 
@@ -16,6 +17,26 @@ from . import __version__, _quiet
 # (TF_CPP_MIN_LOG_LEVEL=0 shows them): affwild_lib._quiet
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _quiet.install()
+
+
+def whole(low: int, high: int | None = None):
+    """An argparse type: a whole number from ``low`` (to ``high``), refused when the command line
+    is read, before anything is written (issue 20: ``--window 0``, ``--size -5``, ``--port 99999``)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(
+                f"{value} is out of range ({low} to {high})" if high is not None else f"must be {low} or more, not {value}")
+        return value
+    parse.__name__ = "whole number"  # argparse names the type in its messages
+    return parse
+
+
+#: Crop sides: faces.crops refuses below 8 px.
+CROP = whole(8, 4096)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,10 +285,10 @@ def _add_predict(commands) -> None:
                      "`affwild weights import` made from the authors' released networks (the "
                      "summary's 'expects' says what crops it takes), or a whole AffWildNet of ours "
                      "in the .npz layout")
-    sub.add_argument("--size", type=int, default=96, help="crop side for .npz weights (default 96, "
+    sub.add_argument("--size", type=CROP, default=96, help="crop side for .npz weights (default 96, "
                      "the released models'); a .keras file says its own")
     sub.add_argument("--out", default="predictions", help="output folder (default: predictions/)")
-    sub.add_argument("--window", type=int, help="frames per RNN window (default: the length the "
+    sub.add_argument("--window", type=whole(1), help="frames per RNN window (default: the length the "
                      "weights were trained with, from their metrics.json; else 80)")
     sub.add_argument("--mode", choices=("stream", "windows", "sliding"), default="stream",
                      help="how a CNN-RNN runs: stream (default: one state across the video, causal), "
@@ -319,7 +340,7 @@ def _add_synth(commands) -> None:
                        help="how much data: tiny (CI, seconds), small (~10x), medium (GPU runs); default tiny")
     synth.add_argument("--out", required=True, help="output folder, e.g. data/synth")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same labels")
-    synth.add_argument("--workers", type=int, default=None, help="processes (default: all CPUs)")
+    synth.add_argument("--workers", type=whole(1), default=None, help="processes (default: all CPUs)")
     synth.add_argument("--no-progress", action="store_true", help="no progress bar")
     synth.set_defaults(func=_synth)
 
@@ -364,7 +385,7 @@ def _add_prepare(commands) -> None:
     prep.add_argument("path", nargs="?", help="the release's root folder (default with --profile: "
                       "<profile's data_root>/<format>)")
     prep.add_argument("--out", required=True, help="the frame store folder to write")
-    prep.add_argument("--size", type=int, help="crop side in pixels (default: the profile's prepare.size, else 96)")
+    prep.add_argument("--size", type=CROP, help="crop side in pixels, 8 to 4096 (default: the profile's prepare.size, else 96)")
     prep.add_argument("--profile", help="take defaults from this params.yaml profile (tiny, paper)")
     prep.add_argument("--landmarks", default="dlib", choices=("dlib", "truth"),
                       help="dlib's detector and 68-point predictor (default), or the synthetic "
@@ -373,7 +394,7 @@ def _add_prepare(commands) -> None:
                       help="Aff-Wild: human traces and expert choices made with `affwild annotate` "
                       "(default: data/annotations/<collection>/<dataset> beside the release); a video "
                       "with any there has its labels fused again from all its traces")
-    prep.add_argument("--workers", type=int, help="processes (default: all CPUs)")
+    prep.add_argument("--workers", type=whole(1), help="processes (default: all CPUs)")
     prep.add_argument("--no-progress", action="store_true", help="no progress bar")
     prep.set_defaults(func=_prepare)
 
@@ -393,7 +414,7 @@ def _prepare(args) -> int:
         print("affwild: error: give the release's PATH, or --profile to take it from params.yaml",
               file=sys.stderr)
         return 2
-    size = args.size or settings.get("size", 96)
+    size = args.size if args.size is not None else settings.get("size", 96)
     print_json(prepare(args.format, path, args.out, size=size, workers=args.workers,
                        progress=not args.no_progress, landmarks=args.landmarks,
                        annotations=args.annotations))
@@ -420,7 +441,7 @@ def _add_annotate(commands) -> None:
     )
     sub.add_argument("data_dir", metavar="DATA_DIR",
                      help="an Aff-Wild-layout release (videos/<split>/<id>.mp4), e.g. data/synth/affwild")
-    sub.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free one)")
+    sub.add_argument("--port", type=whole(0, 65535), default=8765, help="port (default 8765; 0: any free one)")
     sub.add_argument("--host", default="127.0.0.1",
                      help="address to bind (default 127.0.0.1: this machine only; the tool has no "
                      "login password, so think twice before opening it to a network)")
@@ -438,6 +459,10 @@ def _annotate(args) -> int:
     from .datasets.errors import DatasetError
 
     root = args.traces or traces_root(args.data_dir)
+    if Path(root).exists() and not Path(root).is_dir():
+        print(f"affwild annotate: error: --traces {root}: not a folder (a file is there); "
+              "give a folder, new or existing", file=sys.stderr)
+        return 2
 
     # Ctrl-C and a plain `kill` both stop the server cleanly, even where the shell that started
     # it had SIGINT ignored (a background job inherits that, and Python then leaves it ignored).
@@ -511,9 +536,21 @@ def print_json(summary: dict) -> None:
     print(json.dumps(summary, sort_keys=True))
 
 
+def _chosen(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParser:
+    """The (sub)command parser that ``args`` went through, however deep (``data check``)."""
+    for action in parser._actions:  # argparse keeps its subcommands there
+        if isinstance(action, argparse._SubParsersAction):
+            name = getattr(args, action.dest, None)
+            if name in action.choices:
+                return _chosen(action.choices[name], args)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # an unknown subcommand exits 2 with the usage
+    args, extra = parser.parse_known_args(argv)  # an unknown subcommand exits 2 with the usage
+    if extra:  # an unknown option: say so with the usage of the command it was given to
+        _chosen(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2

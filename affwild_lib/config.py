@@ -36,7 +36,13 @@ def load_params(root: Path | None = None) -> dict:
     """The whole ``params.yaml``."""
     path = (root or repo_root()) / "params.yaml"
     with open(path, encoding="utf-8") as fh:
-        params = yaml.safe_load(fh)
+        try:
+            params = yaml.safe_load(fh)
+        except yaml.YAMLError as err:  # one line naming the file and line, not a traceback
+            mark = getattr(err, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+            what = getattr(err, "problem", None) or str(err).splitlines()[0]
+            raise ValueError(f"{where}: not valid YAML: {what}") from None
     if not isinstance(params, dict) or "profiles" not in params:
         raise ValueError(f"{path}: expected a mapping with 'profile' and 'profiles'")
     return params
@@ -53,5 +59,10 @@ def profile_params(profile: str | None = None, root: Path | None = None) -> tupl
 
 
 def data_source(data_root) -> str:
-    """'synthetic' for our generated releases (they carry ``synth_truth/``), else 'real'."""
-    return "synthetic" if (Path(data_root) / "synth_truth").is_dir() else "real"
+    """'synthetic' for our generated data, else 'real': a release folder of ours carries
+    ``synth_truth/``, and the folder the generator writes them into (a profile's
+    ``data_root``, e.g. ``data/synth``) its ``SYNTHETIC.md``."""
+    root = Path(data_root)
+    synthetic = ((root / "synth_truth").is_dir() or (root / "SYNTHETIC.md").is_file()
+                 or (root.parent / "SYNTHETIC.md").is_file())
+    return "synthetic" if synthetic else "real"

@@ -57,7 +57,9 @@ def run(notebook: Path, out: Path, profile: str | None = None, kernel: str = KER
             cwd=str(repo_root()), progress_bar=False, report_mode=False,
             # C-level logs (TensorFlow's start-up lines on stderr) go to this process's
             # stderr, the DVC log, rather than into the chapter; Python output is unaffected
-            extra_arguments=["--IPKernelApp.capture_fd_output=False"])
+            # and the kernel's own start-up warnings ("running over TCP without encryption":
+            # a loopback kernel that papermill starts and stops) stay out of it too
+            extra_arguments=["--IPKernelApp.capture_fd_output=False", "--IPKernelApp.log_level=ERROR"])
         present(Path(tmp), params)
 
     # papermill saves the notebook as it goes: into a temporary file, moved into place at the end

@@ -128,3 +128,31 @@ def test_constant_reference_reads_the_test_labels(tmp_path):
     ref = results.constant_reference(tmp_path, ["affwildnet", "cnn-vggface"])
     assert ref["mse_valence"] == pytest.approx(0.25) and ref["mse_arousal"] == 0 and ref["from"] == "cnn-vggface"
     assert results.constant_reference(tmp_path, ["affwildnet"]) is None
+
+
+def test_a_wide_folded_table_is_split_by_source():
+    """Table 18: 8 accuracies a source; the folded part is one table per source so that each
+    fits the column."""
+    emotions = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise", "Total"]
+    index = pd.Index(["VGG-16", "AffWildNet"], name="row")
+    side = pd.concat({s: pd.DataFrame(np.full((2, 8), 0.25 + i / 10), index=index, columns=emotions)
+                      for i, s in enumerate(["paper", "ours (synthetic, tiny)"])}, axis=1)
+    side.insert(0, ("", "experiment"), ["emotiw-vgg16", "emotiw-affwildnet"])
+    html = book.fitted(side, "Table 18", main=["Total"])
+    main, _, folded = html.partition("<details>")
+    assert "Total" in main and "Angry" not in main
+    assert folded.count("<table") == 2 and "Angry" in folded
+
+
+def test_the_comparisons_table_in_the_columns_a_page_has_room_for():
+    from affwild_lib import claims
+
+    v = {"statement": "A beats B", "source": "Table 9", "verdict": "contradicted",
+         "comparisons": [{"better": "cnn-vggface", "worse": "cnn-vgg16", "a": 0.4, "b": 0.5, "difference": -0.1,
+                          "low": -0.2, "high": -0.05, "n_seeds_a": 3, "n_seeds_b": 3, "seed_sd_a": 0.01,
+                          "seed_sd_b": None}]}
+    out = claims.compact(claims.table([v]))
+    assert list(out.iloc[0]) == ["A beats B", "contradicted", "cnn-vggface vs cnn-vgg16",
+                                 "-0.100 (-0.200, -0.050)", "mean CCC",
+                                 format(claims.paper_gap("cnn-vggface", "cnn-vgg16"), "+.3f"), "0.010 / –"]
+    assert out.shape[1] == 7

@@ -110,3 +110,64 @@ def test_transfer_help_lists_the_rows_and_an_unknown_one_is_refused(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["transfer", "recola-nothing"])
     assert exc.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 20: bad options are refused when the command line is read, before anything is written
+
+
+@pytest.mark.parametrize("args,option", [
+    (["predict", "v.mp4", "--window", "0"], "--window"),        # case 2: silently became 80
+    (["predict", "v.mp4", "--window", "-3"], "--window"),       # case 2: accepted, other predictions
+    (["predict", "v.mp4", "--size", "3"], "--size"),
+    (["prepare", "--format", "affwild", "p", "--out", "OUT", "--size", "0"], "--size"),   # case 3
+    (["prepare", "--format", "affwild", "p", "--out", "OUT", "--size", "-5"], "--size"),  # case 3
+    (["prepare", "--format", "affwild", "p", "--out", "OUT", "--workers", "-1"], "--workers"),  # case 3
+    (["synth", "--out", "OUT", "--workers", "0"], "--workers"),
+    (["annotate", "data", "--port", "-1"], "--port"),           # case 4: an OverflowError traceback
+    (["annotate", "data", "--port", "99999"], "--port"),        # case 4: listened on 34463
+    (["predict", "v.mp4", "--window", "x"], "--window"),
+])
+def test_20_a_bad_number_is_refused_naming_the_option_before_anything_is_written(tmp_path, args, option):
+    args = [str(tmp_path / "OUT") if a == "OUT" else a for a in args]
+    proc = subprocess.run([sys.executable, "-m", "affwild_lib", *args], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert f"argument {option}" in proc.stderr and "Traceback" not in proc.stderr
+    assert f"usage: affwild {args[0]}" in proc.stderr
+    assert not any(tmp_path.iterdir()), "something was written"
+
+
+def test_20_3_prepare_size_zero_is_not_taken_for_the_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["prepare", "--format", "affwild", "p", "--out", "o", "--size", "0"])
+    assert "--size: 0 is out of range (8 to 4096)" in capsys.readouterr().err
+
+
+def test_20_4_annotate_traces_that_is_a_file_is_refused_before_serving(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert main(["annotate", str(tmp_path), "--traces", str(afile), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--traces" in err and "not a folder" in err and afile.read_text() == "x"
+
+
+def test_20_5_a_malformed_params_yaml_is_one_line_with_its_line(tmp_path, monkeypatch):
+    (tmp_path / "params.yaml").write_text("profile: tiny\nprofiles:\n  tiny: [unclosed\n")
+    monkeypatch.setenv("AFFWILD_ROOT", str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "affwild_lib", "model-info", "cnn-vggface"],
+                          capture_output=True, text=True, env={**__import__("os").environ, "AFFWILD_ROOT": str(tmp_path)})
+    assert proc.returncode == 1, proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]
+    assert line.startswith("affwild: error: ") and "params.yaml:" in line and "not valid YAML" in line
+    assert "Traceback" not in proc.stderr
+
+
+def test_20_17_an_unknown_option_prints_the_subcommands_usage(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["predict", "v.mp4", "--no-such-option"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "usage: affwild predict" in err and "--no-such-option" in err
+    with pytest.raises(SystemExit):
+        main(["data", "check", "--format", "recola", "p", "--bogus"])
+    assert "usage: affwild data check" in capsys.readouterr().err
