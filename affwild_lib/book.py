@@ -143,6 +143,20 @@ def chapter(profile: str, recorded_run: str = "", dataset: str | None = None,
     return ch
 
 
+def budget(exp) -> str:
+    """A miniature's training budget in words (issue 23: stated where it is used): epochs,
+    steps, batch, and the most frames one run sees; ``exp``: a resolved
+    :class:`affwild_lib.experiments.Experiment`."""
+    per_step = exp.batch_size * (exp.seq_len if exp.is_rnn else 1)
+    batch = (f"{exp.batch_size} sequences of {exp.seq_len} frames" if exp.is_rnn
+             else f"{exp.batch_size} frames")
+    if exp.max_steps_per_epoch:
+        steps = exp.epochs * exp.max_steps_per_epoch
+        return (f"{exp.epochs} epochs of at most {exp.max_steps_per_epoch} steps of {batch}: at most "
+                f"{steps:,} steps and {steps * per_step:,} frames seen, per seed")
+    return f"{exp.epochs} full passes over the training frames, in steps of {batch}"
+
+
 def _short_labels(side: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Rows labelled by our experiment's name; the paper's wording (and any setting changed
     from the paper's row) goes to the caption."""
@@ -289,7 +303,7 @@ def main(argv=None) -> int:
     return 0
 
 
-__all__ = ["CCC_COLUMNS", "Chapter", "HEADINGS", "MSE_COLUMNS", "chapter", "fitted", "how_run",
+__all__ = ["CCC_COLUMNS", "Chapter", "HEADINGS", "MSE_COLUMNS", "budget", "chapter", "fitted", "how_run",
            "with_reference"]
 
 if __name__ == "__main__":

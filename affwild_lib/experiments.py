@@ -20,7 +20,8 @@ the profiles' settings:
 
 The ``paper`` profile holds the paper's values (width 1, 96 x 96 crops, batch 80 for CNN-M and
 the CNN-RNNs, 50 for the CNNs, learning rate 1e-3, dropout 0.5; Sects. 4.1.1, 4.2.1, 4.2.1.3),
-sequences of 80 frames (our choice: the paper gives no length) and 20 epochs with model
+sequences of 80 frames (the paper gives no length; the authors' released evaluation script,
+``eval_script.py`` of github.com/dkollias/Aff-Wild-models, uses ``seq_length`` 80) and 20 epochs with model
 selection on a held-out fifth of the training subjects (ours too). ``tiny``'s ``bn_momentum``
 0.9 speeds up the batch-norm moving averages of CNN-M and ResNet-50: with Keras' 0.99 they are
 still far from the data after the few dozen steps of a tiny run, and validation (inference

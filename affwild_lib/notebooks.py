@@ -145,7 +145,7 @@ def present(path: Path, params: dict) -> None:
                 tags.append("remove-cell")
             where = i + 1
     shown = ", ".join(f"`{k} = {v!r}`" for k, v in params.items() if k not in ("profile", "data_root"))
-    box = (f":::{{note}}\nThis page ran with profile **{params.get('profile')}** on "
+    box = (f":::{{note}}\nThis page ran with {{term}}`profile` **{params.get('profile')}** on "
            f"{p.get('data_source') or 'unknown'} data (`{params.get('data_root')}`)"
            + (f"; its parameters: {shown}" if shown else "")
            + ". To change one, edit the notebook's `parameters` cell (JupyterLab: `make lab`) or "

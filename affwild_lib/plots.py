@@ -116,13 +116,17 @@ def predictions_vs_labels(stretch, fps: float = 30.0, title: str = "") -> plt.Fi
 def ccc_bars(table, title: str = "") -> plt.Figure:
     """Grouped bars of CCC (valence, arousal) per row and source; ``table`` has columns row,
     source, dimension, ccc (long format)."""
-    grid = sns.catplot(data=table, kind="bar", x="row", y="ccc", hue="source", col="dimension",
-                       height=3.2, aspect=1.35, palette="deep")
-    grid.set_axis_labels("", "CCC")
+    # horizontal bars: the rows' labels (the paper's wording) read without overlapping
+    n_rows = table["row"].nunique() if len(table) else 1
+    grid = sns.catplot(data=table, kind="bar", y="row", x="ccc", hue="source", col="dimension",
+                       height=max(2.6, 0.42 * n_rows + 1.0), aspect=1.1, palette="deep", orient="h")
+    grid.set_axis_labels("CCC", "")
     grid.set_titles("{col_name}")
     for ax in grid.axes.flat:
-        ax.tick_params(axis="x", rotation=20)
-        ax.axhline(0, color="0.3", lw=0.8)
+        ax.axvline(0, color="0.3", lw=0.8)
+    if grid.legend is not None:
+        sns.move_legend(grid, "upper center", bbox_to_anchor=(0.5, 0.02), ncol=2, title=None, frameon=False)
+        grid.figure.subplots_adjust(bottom=0.22)
     if title:
         grid.figure.suptitle(title, y=1.03)
     return grid.figure

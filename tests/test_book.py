@@ -93,7 +93,7 @@ def test_present_hides_the_parameters_and_adds_a_box_and_a_footer(tmp_path):
     assert "remove-cell" in tags[1] and "remove-cell" in tags[2] and "remove-cell" not in tags[4]
     box, footer = out["cells"][3]["source"], out["cells"][-1]["source"]
     assert out["cells"][4]["id"] == "d"                       # the box right after the parameters
-    assert "profile **ci**" in box and "`recorded_run = 'small'`" in box and box.startswith(":::{note}")
+    assert "**ci**" in box and "{term}`profile`" in box and "`recorded_run = 'small'`" in box and box.startswith(":::{note}")
     assert "ran in 4 s" in footer and "How this book was run" in footer
     assert out["metadata"]["affwild"]["provenance"]["seconds"] == pytest.approx(4.2)
     import nbformat

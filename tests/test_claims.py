@@ -272,3 +272,15 @@ def test_the_papers_gap_is_read_from_its_tables():
     assert paper_gap("affwildnet", "cnnrnn-lstm-2x128") == pytest.approx(0.05)
     assert paper_gap("cnn-vggface", "cnn-vgg16") == pytest.approx(0.07)
     assert paper_gap("cnn-vggface", "cnn-vggface-random") is None  # our control: no paper row
+
+
+def test_each_claim_says_what_synthaffwild_builds_in_and_design_choices_are_apart():
+    """Issue 23: the landmark gain and the annotators' lag are put there by the generator; a
+    reader sees it next to each verdict. The two design choices are counted apart."""
+    assert set(C.BUILT_IN) == {c.key for c in C.CLAIMS}
+    assert "landmarks" in C.get("landmarks").built_in and "lag" in C.get("cnn-rnn").built_in
+    assert {c.key for c in C.CLAIMS if c.design} == {"ccc-loss", "oversampling"}
+    v = {"claim": "landmarks", "statement": "landmarks help", "source": "Table 10", "verdict": "reproduced",
+         "comparisons": [], "expectation": "", "otherwise": "", "built_in": C.get("landmarks").built_in}
+    assert "*Built into SynthAffWild:* the faces are drawn from 68 landmarks" in C.markdown(v)
+    assert "nothing that favours either side" in C.markdown({**v, "built_in": ""})

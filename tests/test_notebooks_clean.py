@@ -84,10 +84,12 @@ def test_no_code_cell_of_more_than_five_lines_is_repeated_between_notebooks():
     assert not repeated, repeated
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "book.chapter(" in p.read_text()], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if not p.name.startswith("09")], ids=lambda p: p.name)
 def test_a_chapters_setup_cell_is_hidden_in_the_book(path):
-    """The cell that calls book.chapter() only sets up: the book shows its one-line note, not
-    its code (tag remove-input); the parameters cell is the runner's to hide (notebooks.present)."""
-    cells = json.loads(path.read_text())["cells"]
-    setup = [c for c in cells if c["cell_type"] == "code" and "book.chapter(" in "".join(c["source"])]
-    assert len(setup) == 1 and "remove-input" in setup[0]["metadata"].get("tags", []), path.name
+    """The first cell after the parameters only sets up (imports, the theme, book.chapter()):
+    the book shows its output (the line saying what the numbers are), not its code (tag
+    remove-input), so a page opens with the paper; the parameter cells are the runner's to hide
+    (notebooks.present). Chapter 09's first cell loads the weights a reader will use: it stays."""
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    assert "parameters" in cells[0]["metadata"].get("tags", []), path.name
+    assert "remove-input" in cells[1]["metadata"].get("tags", []), path.name

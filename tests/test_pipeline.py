@@ -185,6 +185,10 @@ def test_the_book_renders_glued_values(reproduced):
     value = float(glued("00_overview")["hand_ccc"])
     page = (COPY / "_build" / "html" / "book" / "executed" / "00_overview.html").read_text()
     assert f"{value:.3f}" in page and "<img" in page
+    # issue 19: the landing page says what reproduced, glued from the reproduction page
+    intro = (COPY / "_build" / "html" / "book" / "intro.html").read_text()
+    counts = glued("90_reproduction")["counts_build"].strip("'")
+    assert "What reproduced" in intro and counts in intro, counts
 
 
 # --------------------------------------------------------------------------------------------
