@@ -66,3 +66,15 @@ def data_source(data_root) -> str:
     synthetic = ((root / "synth_truth").is_dir() or (root / "SYNTHETIC.md").is_file()
                  or (root.parent / "SYNTHETIC.md").is_file())
     return "synthetic" if synthetic else "real"
+
+
+def git(*args) -> str:
+    """``git ARGS`` in the repository, its output stripped; "" where git or a checkout is missing
+    (a tarball, a copy): what records of a run (results, the chapters' footers) say of the code."""
+    import subprocess
+
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                              cwd=repo_root()).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""

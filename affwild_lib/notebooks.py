@@ -71,17 +71,9 @@ def provenance(params: dict, seconds: float | None = None, ended: str | None = N
     """What a page was computed from (issue 19): commit, data, profile, time, versions."""
     import datetime
     import platform
-    import subprocess
     from importlib import metadata
 
-    from .config import data_source
-
-    def git(*args) -> str:
-        try:
-            return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
-                                  cwd=repo_root()).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
+    from .config import data_source, git
 
     def version(package) -> str | None:
         try:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import pandas as pd
 
 from . import claims as C
 from .atomic import write_file, write_json
+from .config import git as _git
 from .config import repo_root
 from .datasets.afew import EMOTIONS
 from .experiments import EXPERIMENTS
@@ -177,12 +177,6 @@ def accuracy_side_by_side(ours: pd.DataFrame | None = None,
 # Recorded runs
 
 
-def _git(*args) -> str:
-    try:
-        return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
-                              cwd=repo_root()).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
 
 
 def record(out, folder=None, note: str = "", merge: bool = False) -> Path:
