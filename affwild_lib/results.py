@@ -360,8 +360,3 @@ def long_ccc(side: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def styled(side: pd.DataFrame, caption: str = ""):
-    """A side-by-side table for display: three decimals, a dash where there is no figure."""
-    numeric = [c for c in side.columns if c[1] != "experiment"]
-    return (side.style.format("{:.3f}", subset=numeric, na_rep="–")
-            .set_caption(caption))
