@@ -39,6 +39,26 @@ def whole(low: int, high: int | None = None):
 CROP = whole(8, 4096)
 
 
+def folder(text: str) -> str:
+    """An argparse type for ``--out`` folders: refused when it, or a folder above it, is a file,
+    before anything runs (issue 20: a bare ``[Errno 17] File exists``, after minutes of work)."""
+    path = Path(text)
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise argparse.ArgumentTypeError(
+                    f"{part} is a file, not a folder" if part == path else
+                    f"{path}: {part} is a file, so no folder can be made under it")
+            break
+    return text
+
+
+folder.__name__ = "folder"
+
+#: The commands that keep finished work when interrupted, so that a rerun resumes.
+RESUMES = {"prepare", "train", "transfer", "synth"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="affwild",
@@ -124,13 +144,13 @@ def _add_experiments(commands) -> None:
                             "the DVC pipeline evaluates in a stage of its own")
     train.add_argument("--no-progress", action="store_true",
                        help="one line per epoch instead of Keras' progress bar (logs, CI)")
-    train.add_argument("--out", help="experiment folder (default experiments/EXP)")
+    train.add_argument("--out", type=folder, help="experiment folder (default experiments/EXP)")
     train.set_defaults(func=_train)
     ev = experiment_parser(
         "evaluate", "evaluate a trained experiment on the test split",
         "Evaluate EXP's saved model on the test split: CCC pooled over all frames (as the official "
         "evaluation), MSE, per-video CCC; rewrites metrics.json and predictions.csv.")
-    ev.add_argument("--out", help="experiment folder (default experiments/EXP)")
+    ev.add_argument("--out", type=folder, help="experiment folder (default experiments/EXP)")
     ev.add_argument("--weights", help="evaluate this model file instead of EXP's own (e.g. one "
                     "`affwild weights import` made from the authors' release), with the tables' "
                     "protocol for its kind; needs --out, and the store prepared at the model's crop size")
@@ -210,7 +230,7 @@ def _add_transfer(commands) -> None:
     sub.add_argument("experiment", metavar="EXP", choices=list(TRANSFERS),
                      help="a transfer experiment, listed below")
     sub.add_argument("--profile", help="params.yaml profile (default: the active one)")
-    sub.add_argument("--out", help="experiment folder (default experiments/EXP)")
+    sub.add_argument("--out", type=folder, help="experiment folder (default experiments/EXP)")
     sub.add_argument("--quiet", action="store_true", help="no line per epoch")
     sub.set_defaults(func=_transfer)
 
@@ -236,7 +256,7 @@ def _add_pretrain(commands) -> None:
         "Sizes: params.yaml profiles.<profile>.pretrain.")
     corpus.add_argument("kind", choices=CORPORA, help="faces | objects")
     corpus.add_argument("--profile", help="params.yaml profile (default: the active one)")
-    corpus.add_argument("--out", help="output folder (default data/pretrain/KIND)")
+    corpus.add_argument("--out", type=folder, help="output folder (default data/pretrain/KIND)")
     corpus.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
     corpus.set_defaults(func=_pretrain_corpus)
     sub = commands.add_parser(
@@ -249,7 +269,7 @@ def _add_pretrain(commands) -> None:
                                          for b in CORPUS_OF))
     sub.add_argument("backbone", choices=list(CORPUS_OF), help=", ".join(CORPUS_OF))
     sub.add_argument("--profile", help="params.yaml profile (default: the active one)")
-    sub.add_argument("--out", help="output folder (default pretrained/BACKBONE)")
+    sub.add_argument("--out", type=folder, help="output folder (default pretrained/BACKBONE)")
     sub.add_argument("--quiet", action="store_true", help="no line per epoch")
     sub.set_defaults(func=_pretrain)
 
@@ -287,7 +307,7 @@ def _add_predict(commands) -> None:
                      "in the .npz layout")
     sub.add_argument("--size", type=CROP, default=96, help="crop side for .npz weights (default 96, "
                      "the released models'); a .keras file says its own")
-    sub.add_argument("--out", default="predictions", help="output folder (default: predictions/)")
+    sub.add_argument("--out", type=folder, default="predictions", help="output folder (default: predictions/)")
     sub.add_argument("--window", type=whole(1), help="frames per RNN window (default: the length the "
                      "weights were trained with, from their metrics.json; else 80)")
     sub.add_argument("--mode", choices=("stream", "windows", "sliding"), default="stream",
@@ -319,6 +339,9 @@ def _predict(args) -> int:
     loaded = load(args.weights, args.window, args.size)
     table, summary = predict_video(args.video, loaded, landmarks=args.landmarks, mode=args.mode,
                                    min_face=args.min_face, progress=not args.no_progress)
+    if summary.get("undecodable"):
+        warn(f"{args.video}: {summary['undecodable']} frames did not decode (a truncated or damaged "
+             "file): they have no row in the CSV")
     stem = Path(args.video).stem
     summary.update(write(table, figure(table, title=f"{Path(args.video).name}: AffWildNet's predictions"),
                          args.out, stem))
@@ -338,7 +361,7 @@ def _add_synth(commands) -> None:
     )
     synth.add_argument("--profile", default="tiny", choices=sorted(PROFILES),
                        help="how much data: tiny (CI, seconds), small (~10x), medium (GPU runs); default tiny")
-    synth.add_argument("--out", required=True, help="output folder, e.g. data/synth")
+    synth.add_argument("--out", type=folder, required=True, help="output folder, e.g. data/synth")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same labels")
     synth.add_argument("--workers", type=whole(1), default=None, help="processes (default: all CPUs)")
     synth.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -384,7 +407,7 @@ def _add_prepare(commands) -> None:
     prep.add_argument("--format", required=True, choices=FORMATS, help="the release's layout")
     prep.add_argument("path", nargs="?", help="the release's root folder (default with --profile: "
                       "<profile's data_root>/<format>)")
-    prep.add_argument("--out", required=True, help="the frame store folder to write")
+    prep.add_argument("--out", type=folder, required=True, help="the frame store folder to write")
     prep.add_argument("--size", type=CROP, help="crop side in pixels, 8 to 4096 (default: the profile's prepare.size, else 96)")
     prep.add_argument("--profile", help="take defaults from this params.yaml profile (tiny, paper)")
     prep.add_argument("--landmarks", default="dlib", choices=("dlib", "truth"),
@@ -415,9 +438,15 @@ def _prepare(args) -> int:
               file=sys.stderr)
         return 2
     size = args.size if args.size is not None else settings.get("size", 96)
-    print_json(prepare(args.format, path, args.out, size=size, workers=args.workers,
-                       progress=not args.no_progress, landmarks=args.landmarks,
-                       annotations=args.annotations))
+    summary = prepare(args.format, path, args.out, size=size, workers=args.workers,
+                      progress=not args.no_progress, landmarks=args.landmarks, annotations=args.annotations)
+    damaged = summary.get("undecodable_files") or {}
+    if damaged:
+        listed = ", ".join(f"{name} ({n})" for name, n in list(damaged.items())[:5])
+        warn(f"{summary['undecodable']} frames of {len(damaged)} file(s) did not decode and are left "
+             f"out: {listed}{', ...' if len(damaged) > 5 else ''}; `affwild data check --format "
+             f"{args.format} {path}` says what is wrong with them")
+    print_json(summary)
     return 0
 
 
@@ -531,6 +560,11 @@ def _log(quiet: bool):
     return (lambda line: None) if quiet else (lambda line: print(line, flush=True))
 
 
+def warn(message: str) -> None:
+    """One line on stderr: the run goes on, its result is usable, but something was lost."""
+    print(f"affwild: warning: {message}", file=sys.stderr, flush=True)
+
+
 def print_json(summary: dict) -> None:
     """The last line of a command's stdout: one line of JSON, for scripts and DVC."""
     print(json.dumps(summary, sort_keys=True))
@@ -564,6 +598,10 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, OSError, ValueError) as err:
         print(f"affwild: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: what was finished is kept (atomic writes), say so
+        again = "rerun the same command to resume" if args.command in RESUMES else "rerun the same command"
+        print(f"\naffwild: interrupted; {again}", file=sys.stderr, flush=True)
+        return 130
 
 
 if __name__ == "__main__":

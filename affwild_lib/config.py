@@ -61,8 +61,11 @@ def profile_params(profile: str | None = None, root: Path | None = None) -> tupl
 def data_source(data_root) -> str:
     """'synthetic' for our generated data, else 'real': a release folder of ours carries
     ``synth_truth/``, and the folder the generator writes them into (a profile's
-    ``data_root``, e.g. ``data/synth``) its ``SYNTHETIC.md``."""
+    ``data_root``, e.g. ``data/synth``) its ``SYNTHETIC.md``. 'unknown' where the folder is
+    not there to tell (a store prepared elsewhere, issue 20): never 'real' by default."""
     root = Path(data_root)
+    if not root.is_dir():
+        return "unknown"
     synthetic = ((root / "synth_truth").is_dir() or (root / "SYNTHETIC.md").is_file()
                  or (root.parent / "SYNTHETIC.md").is_file())
     return "synthetic" if synthetic else "real"

@@ -23,7 +23,8 @@ Policies:
   (``videos_without_face``), not an error. A video whose release lists no media (a RECOLA copy
   without ``recordings_video``) is reported under ``no_media``.
 - **Damaged files.** What decodes of a corrupt or truncated video is kept; the frames that
-  did not decode are counted (``undecodable``).
+  did not decode are counted (``undecodable``, per file in ``undecodable_files``), and
+  ``affwild prepare`` warns on stderr. ``affwild data check`` refuses such files.
 - **Atomic, resumable.** Each video's files are moved into place when complete and its
   completion record is written last; a rerun skips the videos whose record matches the
   settings and redoes the others, so an interrupted run is finished by running it again.
@@ -69,7 +70,8 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
     :func:`~affwild_lib.annotation.traces_root` of the release); a video with any there has its
     labels fused again from all its traces (Sect. 3.4, :func:`~affwild_lib.annotation.relabel`).
     Returns a JSON-able summary: ``frames`` (decoded), ``faces`` (kept), ``dropped`` (no face),
-    ``undecodable``, ``unlabelled``, per-split counts, ``processed`` and ``resumed`` videos,
+    ``undecodable`` (and ``undecodable_files``: media -> frames), ``unlabelled``, the videos that kept no
+    frame (``videos_without_face``, ``videos_unlabelled``, ``videos_undecodable``), per-split counts, ``processed`` and ``resumed`` videos,
     ``seconds``.
     """
     started = time.perf_counter()
@@ -110,21 +112,41 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
                 bar.update(1)
         else:
             n = min(workers or os.cpu_count() or 1, len(tasks))
-            with ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn")) as pool:
+            pool = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"))
+            try:
                 futures = [pool.submit(prepare_video, *task) for task in tasks]
                 for future in as_completed(futures):
                     result = future.result()
                     done[(result["split"], result["video"])] = result
                     bar.update(1)
+            except BaseException:
+                # Ctrl-C or a failed video: stop now, not after the queued videos (a video's
+                # shard is moved into place only when whole, so nothing half-written remains)
+                _stop(pool)
+                raise
+            pool.shutdown()
     finally:
         bar.close()
 
     ordered = [done[key] for key in keys]
     store.write_manifest(out, ordered)
     summary = _summary(fmt, root, out, ordered, resumed, time.perf_counter() - started)
+    # the files behind the count, for the warning `affwild prepare` prints (issue 20)
+    summary["undecodable_files"] = {str(r.media): int(d["undecodable"]) for r, d in zip(records, ordered)
+                                    if d["undecodable"]}
     if relabelled:
         summary["relabelled"] = relabelled
     return summary
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued videos and end the workers at once."""
+    processes = list(getattr(pool, "_processes", {}).values())  # the executor keeps no public handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _settings(record: VideoRecord, settings: dict, relabelled: list[dict]) -> dict:
@@ -286,7 +308,12 @@ def _summary(fmt: str, root: Path, out: Path, records: list[dict], resumed: int,
         "frames": int(table["decoded"].sum()), "faces": int(table["kept"].sum()),
         "dropped": int(table["no_face"].sum()), "undecodable": int(table["undecodable"].sum()),
         "unlabelled": int(table["unlabelled"].sum()),
-        "videos_without_face": sorted(table.loc[(table["kept"] == 0) & (table["status"] == "ok"), "video"]),
+        # no frame kept: because no face was found, or because none was labelled (issue 20)
+        "videos_without_face": sorted(table.loc[(table["kept"] == 0) & (table["status"] == "ok")
+                                                & (table["no_face"] > 0), "video"]),
+        "videos_unlabelled": sorted(table.loc[(table["kept"] == 0) & (table["status"] == "ok")
+                                              & (table["no_face"] == 0) & (table["unlabelled"] > 0), "video"]),
+        "videos_undecodable": sorted(table.loc[(table["decoded"] == 0) & (table["undecodable"] > 0), "video"]),
         "no_media": sorted(table.loc[table["status"] == "no_media", "video"]),
         "splits": splits, "seconds": round(seconds, 3),
     }

@@ -220,7 +220,21 @@ class FrameStore:
         """One video's crops, memory-mapped read-only."""
         key = (split, video)
         if key not in self._shards:
-            self._shards[key] = np.load(shard_paths(self.path, split, video)["frames"], mmap_mode="r")
+            path = shard_paths(self.path, split, video)["frames"]
+            redo = (f"rerun `affwild prepare` with this store as --out after deleting {path.parent}: "
+                    "the other videos are kept")
+            try:
+                shard = np.load(path, mmap_mode="r")
+            except FileNotFoundError:
+                raise FileNotFoundError(f"{path}: missing from the store; {redo}") from None
+            except (OSError, ValueError, EOFError) as error:  # a cut file: "mmap length is greater ..."
+                raise ValueError(f"{path}: damaged or truncated shard ({error}); {redo}") from None
+            rows = self._splits[split].loc[self._splits[split]["video"] == video, "row"] if split in self._splits else []
+            listed = int(max(rows, default=-1)) + 1
+            if shard.ndim != 4 or shard.shape[1:] != (self.size, self.size, 3) or shard.shape[0] < listed:
+                raise ValueError(f"{path}: a shard of shape {shard.shape}, where the store's table lists "
+                                 f"{listed} crops of {self.size} x {self.size}; {redo}")
+            self._shards[key] = shard
         return self._shards[key]
 
     def images(self, split: str, rows) -> np.ndarray:

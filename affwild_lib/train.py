@@ -287,8 +287,7 @@ def _test_predictions(model_path: Path, exp: Experiment, store: FrameStore):
     predictions, streaming scores or None). CNN-RNNs: the tables' non-overlapping windows of the
     training length (the paper's protocol), and beside them the state carried across each
     video, as ``predict`` runs (``valence_stream``, ``arousal_stream``)."""
-    with E.distribution()[0]:
-        model = keras.saving.load_model(model_path, compile=False)
+    model = _load_fitting(model_path, exp, store).model
     table, labels = store.table("test"), store.labels("test")
     pred = E.predict_rows(model, store, "test", np.arange(len(table)), exp)
     predictions = E.va_predictions(table, labels, pred)
@@ -298,6 +297,36 @@ def _test_predictions(model_path: Path, exp: Experiment, store: FrameStore):
         predictions["valence_stream"], predictions["arousal_stream"] = stream[:, 0], stream[:, 1]
         streaming = {**E.va_scores(labels, stream), "mode": "stream", "clipped_to": [-1, 1]}
     return model, predictions, pred, streaming
+
+
+def _kind(recurrent: bool) -> str:
+    return "CNN-RNN" if recurrent else "CNN"
+
+
+def _check_size(loaded, store: FrameStore, store_path) -> None:
+    if store.size != loaded.input_size:
+        raise ValueError(f"{loaded.path}: the model takes {loaded.input_size} x {loaded.input_size} "
+                         f"crops, the store {store_path} holds {store.size} x {store.size}: prepare "
+                         f"the data at --size {loaded.input_size} (the profile's prepare.size)")
+
+
+def _load_fitting(model_path: Path, exp: Experiment, store: FrameStore):
+    """Experiment ``exp``'s saved model, checked to be a model file, of the experiment's kind
+    (CNN or CNN-RNN, landmarks or not) and of the store's crop size, so that a wrong file is
+    named rather than failing deep in Keras (issue 20)."""
+    from .trained import load
+
+    with E.distribution()[0]:
+        loaded = load(model_path)
+    if loaded.recurrent != exp.is_rnn or loaded.landmarks != exp.uses_landmarks:
+        def what(recurrent, landmarks):
+            return f"a {_kind(recurrent)} {'with' if landmarks else 'without'} landmarks"
+
+        raise ValueError(f"{model_path}: {what(loaded.recurrent, loaded.landmarks)}, but {exp.name} is "
+                         f"{what(exp.is_rnn, exp.uses_landmarks)}: not this experiment's model "
+                         f"(train it again: affwild train {exp.name})")
+    _check_size(loaded, store, exp.store)
+    return loaded
 
 
 #: The scores summarised over seeds (mean, sample sd, min, max): what the tables show.
@@ -325,8 +354,9 @@ def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> di
     for _, run_folder in runs:
         if not (run_folder / "model.keras").is_file():
             raise FileNotFoundError(f"{run_folder / 'model.keras'}: train the experiment first")
-    if not (folder / "history.csv").is_file():
-        raise FileNotFoundError(f"{folder / 'history.csv'}: train the experiment first")
+    for _, run_folder in runs:
+        if not (run_folder / "history.csv").is_file():
+            raise FileNotFoundError(f"{run_folder / 'history.csv'}: train the experiment first")
     store = FrameStore(exp.store)
     n_devices = E.distribution()[1]
     table, labels = store.table("test"), store.labels("test")
@@ -386,16 +416,13 @@ def evaluate_weights(name: str, weights, out, profile: str | None = None, **over
     loaded = load(weights)
     row = resolve(name, profile, **overrides)
     if row.is_rnn != loaded.recurrent:
-        raise ValueError(f"{loaded.path}: a {'CNN-RNN' if loaded.recurrent else 'CNN'}, and {name} "
-                         f"is a {'CNN-RNN' if row.is_rnn else 'CNN'} row: evaluate it as "
+        raise ValueError(f"{loaded.path}: a {_kind(loaded.recurrent)}, and {name} is a "
+                         f"{_kind(row.is_rnn)} row: evaluate it as "
                          f"{'affwildnet' if loaded.recurrent else 'cnn-vggface'}")
     exp = _sect4(resolve(name, profile, **{**overrides, "landmarks": loaded.landmarks,
                          **({"seq_len": loaded.window} if loaded.recurrent else {})}))
     store = FrameStore(exp.store)
-    if store.size != loaded.input_size:
-        raise ValueError(f"{loaded.path}: the model takes {loaded.input_size} x {loaded.input_size} "
-                         f"crops, the store {exp.store} holds {store.size} x {store.size}: prepare "
-                         f"the data at --size {loaded.input_size} (the profile's prepare.size)")
+    _check_size(loaded, store, exp.store)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file, not a folder")

@@ -5,6 +5,7 @@ authors' release (:mod:`affwild_lib.models.released`). Shared by ``affwild predi
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,12 @@ def load(path: str | Path | None = None, window: int | None = None, size: int = 
         raise FileNotFoundError(f"{path}: no such weights file{hint}")
     if path.suffix == ".npz":
         return _load_npz(path, window, size)
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        # Keras says "File not found" of an existing file that is not a whole zip (issue 20)
+        size_bytes = path.stat().st_size
+        raise ValueError(f"{path}: not a Keras model file we can read: " + (
+            "it is empty" if not size_bytes else
+            f"its {size_bytes} bytes are not a whole .keras (zip) archive: truncated, or another kind of file"))
     try:
         model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # zip, JSON, h5: Keras raises many kinds

@@ -89,7 +89,8 @@ def test_synth_into_a_file_is_one_clear_line(tmp_path):
     target = tmp_path / "not-a-folder"
     target.write_text("keep me")
     proc = _affwild("synth", "--out", str(target), "--no-progress")
-    assert proc.returncode == 1 and "not-a-folder" in proc.stderr and "Traceback" not in proc.stderr
+    # refused when the command line is read (issue 20, case 12): exit 2, with synth's usage
+    assert proc.returncode == 2 and "not-a-folder is a file" in proc.stderr and "Traceback" not in proc.stderr
     assert target.read_text() == "keep me"
 
 

@@ -16,6 +16,8 @@ from .errors import DatasetError
 
 def read_lines(path: Path) -> list[str]:
     """The lines of a UTF-8 text file, LF or CRLF ends, without trailing blank lines."""
+    if path.is_dir():
+        raise DatasetError(path, None, "a folder, not a file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

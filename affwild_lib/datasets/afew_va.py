@@ -66,6 +66,8 @@ def _read_clip(folder: Path) -> VideoRecord:
     for key in frames:
         if not key.isdigit():
             raise DatasetError(json_path, None, f"frame key {key!r} is not a frame number")
+        if not isinstance(frames[key], dict):
+            raise DatasetError(json_path, None, f"frame {key}: not an object of valence, arousal, landmarks")
     keys = sorted(frames, key=int)
     pngs = {p.stem: p for p in folder.glob("*.png")}
     for key in keys:
@@ -95,25 +97,33 @@ def _load_json(path: Path):
 
 
 def _labels(path: Path, frames: dict, keys: list[str], name: str) -> np.ndarray:
-    try:
-        values = np.array([frames[key][name] for key in keys], dtype=np.float64)
-    except (KeyError, TypeError, ValueError) as error:
-        raise DatasetError(path, None, f"every frame needs a numeric {name!r} ({error!r})") from None
-    bad = np.flatnonzero((np.abs(values) > LABEL_LIMIT) | (values != np.round(values)))
-    if bad.size:
-        i = bad[0]
-        raise DatasetError(path, None, f"frame {keys[i]}: {name} {values[i]:g} is not an integer in [-10, 10]")
+    """Each frame's integer ``name``; an error names the first frame that lacks one."""
+    values = np.empty(len(keys), dtype=np.float64)
+    for i, key in enumerate(keys):
+        value = frames[key].get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            got = "no" if value is None else f"{value!r}, not a number, as"
+            raise DatasetError(path, None, f"frame {key}: {got} {name!r}")
+        if abs(value) > LABEL_LIMIT or value != round(value):
+            raise DatasetError(path, None, f"frame {key}: {name} {value:g} is not an integer in [-10, 10]")
+        values[i] = value
     return values
 
 
 def _landmarks(path: Path, frames: dict, keys: list[str]) -> np.ndarray:
-    try:
-        points = np.array([frames[key]["landmarks"] for key in keys], dtype=np.float32)
-    except (KeyError, TypeError, ValueError) as error:
-        raise DatasetError(path, None,
-                           f"every frame needs 'landmarks' as {N_LANDMARKS} [x, y] pairs ({error!r})") from None
-    if points.shape != (len(keys), N_LANDMARKS, 2):
-        raise DatasetError(path, None, f"landmarks of shape {points.shape[1:]}, expected ({N_LANDMARKS}, 2)")
+    """Each frame's 68 [x, y] pairs; an error names the first frame that lacks them."""
+    points = np.empty((len(keys), N_LANDMARKS, 2), dtype=np.float32)
+    for i, key in enumerate(keys):
+        value = frames[key].get("landmarks")
+        if not isinstance(value, list):
+            raise DatasetError(path, None, f"frame {key}: no 'landmarks' list of {N_LANDMARKS} [x, y] pairs")
+        if len(value) != N_LANDMARKS:
+            raise DatasetError(path, None, f"frame {key}: {len(value)} landmarks, expected {N_LANDMARKS}")
+        try:
+            points[i] = np.array(value, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise DatasetError(path, None, f"frame {key}: 'landmarks' must be {N_LANDMARKS} [x, y] "
+                                           "pairs of numbers") from None
     return points
 
 

@@ -18,6 +18,8 @@ Policies:
 - In a split with one, every video needs both files and every file needs a video.
 - A frame whose valence or arousal is -100 (the loaders' fill for unannotated frames) is
   dropped, counted in ``dropped['unannotated']``.
+- An empty label file is an error: a video the annotators left wholly unlabelled would
+  otherwise pass as one, and its frames vanish from training unnoticed (issue 20).
 - A label file shorter than its video leaves the last frames unlabelled: the paper's
   verification pass dropped frames "especially at the end of the videos" (Sect. 3.4). They are
   counted in ``dropped['unlabelled_tail']``. A label file longer than its video is an error.
@@ -100,6 +102,9 @@ def _read_video(split: str, video_id: str, path: Path, labels_dir: Path | None) 
 
 def _read_labels(path: Path) -> np.ndarray:
     lines = read_lines(path)
+    if not lines:
+        raise DatasetError(path, None, "empty: no frame is labelled (a split without labels has no "
+                                       "annotations/<split> folder at all)")
     line_numbers = np.arange(1, len(lines) + 1)
     values = to_floats(path, lines, line_numbers)
     check_range(path, values, line_numbers, -1.0, 1.0, markers=(UNANNOTATED,))

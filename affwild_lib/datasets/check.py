@@ -16,10 +16,12 @@ from .afew import EMOTIONS
 from .afew_va import landmarks_outside
 from .readers import read
 from .record import VideoRecord
+from .video import verify, verify_image
 
 
 def check(fmt: str, root: str | Path) -> dict:
-    """Validate the release at ``root`` (every reader error is raised) and summarise it.
+    """Validate the release at ``root`` (every reader error is raised, and every video and
+    image is checked to decode: :func:`verify_media`) and summarise it.
 
     Keys: ``format``, ``root``, ``videos`` (``clips`` for AFEW and AFEW-VA), ``frames``,
     ``labelled_frames``, ``splits`` (videos and frames per split), ``labels`` (min and max of
@@ -28,6 +30,7 @@ def check(fmt: str, root: str | Path) -> dict:
     and emotion), ``landmarks_outside_image`` (AFEW-VA, clips).
     """
     records = read(fmt, root)
+    verify_media(records)
     unit = "clips" if fmt in ("afew", "afew-va") else "videos"
     splits: dict[str, dict[str, int]] = {}
     for record in records:
@@ -55,6 +58,19 @@ def check(fmt: str, root: str | Path) -> dict:
     elif fmt == "afew-va":
         summary["landmarks_outside_image"] = sum(landmarks_outside(r) for r in records)
     return summary
+
+
+def verify_media(records: list[VideoRecord]) -> None:
+    """Raise for the first video or image of ``records`` that does not decode to its end: a
+    header survives a cut file, so reading it (what the readers do) is not enough (issue 20).
+    Videos are checked at their last frame (:func:`~affwild_lib.datasets.video.verify`), images
+    decoded whole."""
+    for record in records:
+        if record.frame_files is not None:
+            for path in record.frame_files:
+                verify_image(path)
+        elif record.media is not None and Path(record.media).is_file():
+            verify(record.media)
 
 
 def _range(arrays: list[np.ndarray]) -> dict[str, float] | None:

@@ -27,7 +27,7 @@ import pandas as pd
 from ._text import check_range, read_lines, split_columns, to_floats
 from .errors import DatasetError
 from .record import VideoRecord
-from .video import VIDEO_SUFFIXES
+from .video import VIDEO_SUFFIXES, probe
 
 SPLITS = ("train", "dev", "test")
 NAME = re.compile(r"(train|dev|test)_(\d+)")
@@ -64,9 +64,15 @@ def _read_recording(root: Path, folders: dict[str, Path], name: str) -> VideoRec
         raise DatasetError(valence_path, line_numbers[i],
                            f"frameTime {valence_times[i]:g}, but {arousal_times[i]:g} in {arousal_path}")
     videos = [root / "recordings_video" / f"{name}{suffix}" for suffix in VIDEO_SUFFIXES]
+    for video in videos:
+        if video.is_dir():
+            raise DatasetError(video, None, "a folder, not a video file")
+    media = next((v for v in videos if v.is_file()), None)
+    if media is not None:
+        probe(media)  # a file that does not open fails here, before prepare writes anything
     return VideoRecord(
         dataset="recola", video_id=name, split=name.split("_")[0], subject=name,
-        media=next((v for v in videos if v.is_file()), None),
+        media=media,
         frame_index=np.arange(len(valence_times)), time_s=valence_times,
         valence=valence.astype(np.float32), arousal=arousal.astype(np.float32), dropped={},
     )
