@@ -56,7 +56,7 @@ def folder(text: str) -> str:
 folder.__name__ = "folder"
 
 #: The commands that keep finished work when interrupted, so that a rerun resumes.
-RESUMES = {"prepare", "train", "transfer", "synth"}
+RESUMES = {"prepare", "train", "transfer"}
 
 
 def build_parser() -> argparse.ArgumentParser:

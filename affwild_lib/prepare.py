@@ -39,14 +39,12 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import atomic, datasets, faces, store
+from . import atomic, datasets, faces, parallel, store
 from .annotation import match_to_frames, relabel, traces_root
 from .datasets.record import VideoRecord
 
@@ -111,20 +109,10 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
                 done[(result["split"], result["video"])] = result
                 bar.update(1)
         else:
-            n = min(workers or os.cpu_count() or 1, len(tasks))
-            pool = ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"))
-            try:
-                futures = [pool.submit(prepare_video, *task) for task in tasks]
-                for future in as_completed(futures):
-                    result = future.result()
-                    done[(result["split"], result["video"])] = result
-                    bar.update(1)
-            except BaseException:
-                # Ctrl-C or a failed video: stop now, not after the queued videos (a video's
-                # shard is moved into place only when whole, so nothing half-written remains)
-                _stop(pool)
-                raise
-            pool.shutdown()
+            # a video's shard is moved into place only when whole: Ctrl-C leaves nothing half-written
+            for _, result in parallel.each(prepare_video, tasks, workers or os.cpu_count() or 1):
+                done[(result["split"], result["video"])] = result
+                bar.update(1)
     finally:
         bar.close()
 
@@ -137,16 +125,6 @@ def prepare(fmt: str, path: str | Path, out: str | Path, size: int = 96, workers
     if relabelled:
         summary["relabelled"] = relabelled
     return summary
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel the queued videos and end the workers at once."""
-    processes = list(getattr(pool, "_processes", {}).values())  # the executor keeps no public handle
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(timeout=5)
 
 
 def _settings(record: VideoRecord, settings: dict, relabelled: list[dict]) -> dict:

@@ -290,6 +290,13 @@ def test_20_8_empty_label_files_are_an_error_not_an_unlabelled_video(affwild, ca
     check_fails(capsys, "affwild", affwild, "annotations/train/valence/101.txt", "empty")
 
 
+def test_20_8_sibling_an_affwild2_label_file_with_only_its_header(tmp_path, capsys):
+    root = copy_fixture("affwild2", tmp_path)
+    path = sorted((root / "annotations" / "VA_Set").rglob("*.txt"))[0]
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    check_fails(capsys, "affwild2", root, str(path), "empty")
+
+
 def test_20_8_a_video_left_wholly_unannotated_is_listed_as_unlabelled_not_faceless(affwild, tmp_path):
     from affwild_lib.prepare import prepare
 

@@ -52,6 +52,8 @@ def _read_video(root: Path, split: str, path: Path) -> VideoRecord:
     lines = read_lines(path)
     if not lines or lines[0] != HEADER:
         raise DatasetError(path, 1, f"first line must be exactly {HEADER!r}, not {lines[0] if lines else ''!r}")
+    if len(lines) == 1:
+        raise DatasetError(path, None, "empty: a header and no frame's labels")
     line_numbers = np.arange(2, len(lines) + 1)
     valence, arousal = (to_floats(path, column, line_numbers)
                         for column in split_columns(path, lines[1:], line_numbers, 2))

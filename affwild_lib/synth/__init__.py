@@ -20,15 +20,14 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
-from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
 from ..atomic import replace_folder
+from ..parallel import each
 from .profiles import PROFILES, Profile
 
 if TYPE_CHECKING:
@@ -92,12 +91,9 @@ def _run(jobs: list[Job], root: Path, workers: int | None, progress: bool) -> li
             rows[i] = run_job(jobs[i], root)
             bar.update()
     else:
-        # 'spawn': safe whatever the parent has loaded (threads, TensorFlow).
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_job, jobs[i], root): i for i in order}
-            for fut in as_completed(futures):
-                rows[futures[fut]] = fut.result()
-                bar.update()
+        for k, row in each(run_job, [(jobs[i], root) for i in order], workers):
+            rows[order[k]] = row
+            bar.update()
     bar.close()
     return rows
 
