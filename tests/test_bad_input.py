@@ -234,6 +234,8 @@ def test_20_9_sibling_a_damaged_npz_weights_file_is_one_clear_error(tmp_path, da
     path.write_bytes({"truncated": data[: len(data) // 2], "random": os.urandom(4096), "empty": b""}[damage])
     with pytest.raises(WeightsFileError, match="not a weights file we can read"):
         load_npz_weights(model, path)
+    if damage != "truncated":
+        return  # the command's one line: once is enough (a process start costs seconds)
     proc = _affwild("predict", "v.mp4", "--weights", path, "--size", 32, "--out", tmp_path / "out")
     assert proc.returncode == 1
     one_line(proc.stderr, str(path))
@@ -371,7 +373,7 @@ def _interrupt(args, ready: str, tmp_path: Path) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(args, proc.returncode, out, log.read_text())
 
 
-def _many_videos(root: Path, n: int = 8) -> Path:
+def _many_videos(root: Path, n: int = 4) -> Path:
     from test_faces import carphone_path
 
     with av.open(str(carphone_path())) as container:
@@ -397,7 +399,7 @@ def test_20_13_ctrl_c_during_prepare_says_rerun_to_resume_and_the_rerun_finishes
     assert proc.stderr.strip().splitlines()[-1] == "affwild: interrupted; rerun the same command to resume"
     again = _affwild(*args, "--no-progress")
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout.strip().splitlines()[-1])["videos"] == 8
+    assert json.loads(again.stdout.strip().splitlines()[-1])["videos"] == 4
 
 
 @pytest.mark.train
