@@ -113,6 +113,36 @@ class Chapter:
         display(HTML(fitted(side, caption, reference, self.source)))
 
 
+    def show_model(self, name: str, compare: tuple[str, ...] = (), curves: bool = True) -> None:
+        """The model as trained (issue 23): experiment ``name``'s blocks at the paper's size
+        beside this build's (:func:`affwild_lib.plots.architecture`, in the manner of Fig. 13),
+        the steps and frames it saw (:func:`seen`), and the learning curves of it and of the
+        experiments in ``compare`` (this build's; a recorded run keeps no curves)."""
+        import matplotlib.pyplot as plt
+        from IPython.display import Markdown, display
+
+        from . import plots
+        from .experiments import resolve
+
+        exp = resolve(name, self.profile, root=self.root)
+        paper, ours = architecture(exp)
+        fig = plots.architecture(paper, ours, title=f"{name}: the paper's size (96 x 96, width 1) "
+                                                    f"and as trained here ({exp.input_size} x {exp.input_size}, "
+                                                    f"width {exp.width:g})")
+        display(fig)
+        plt.close(fig)
+        lines = [f"- **{n}**: {seen(self.experiments / n, resolve(n, self.profile, root=self.root))}"
+                 for n in (name, *compare)]
+        display(Markdown("What each model saw in this build (budget: " + budget(exp) + "):\n\n" + "\n".join(lines)))
+        histories = {n: pd.read_csv(self.experiments / n / "history.csv") for n in (name, *compare)
+                     if curves and (self.experiments / n / "history.csv").is_file()}
+        if histories:
+            chosen = {n: int(self.ours.loc[n, "epoch_chosen"]) for n in histories
+                      if n in self.ours.index and pd.notna(self.ours.loc[n].get("epoch_chosen"))}
+            fig = plots.learning_curves(histories, chosen)
+            display(fig)
+            plt.close(fig)
+
     def show_accuracies(self, caption: str = "") -> None:
         """Table 18 beside ours (:func:`affwild_lib.results.accuracy_side_by_side`), shaped to
         fit: total accuracy first, the accuracy per emotion folded under it, a table a source."""
@@ -155,6 +185,41 @@ def budget(exp) -> str:
         return (f"{exp.epochs} epochs of at most {exp.max_steps_per_epoch} steps of {batch}: at most "
                 f"{steps:,} steps and {steps * per_step:,} frames seen, per seed")
     return f"{exp.epochs} full passes over the training frames, in steps of {batch}"
+
+
+def architecture(exp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Experiment ``exp``'s blocks (:func:`affwild_lib.models.blocks`) at the paper's size
+    (96 x 96 crops, width 1) and as the profile trains it; weights are never allocated."""
+    import keras
+
+    from .models import blocks, build
+
+    with keras.StatelessScope(initialize_variables=False):  # a full VGG has ~10^8 weights
+        paper = blocks(build(exp.model, **{**exp.model_config(), "width": 1.0, "input_size": 96}))
+        ours = blocks(build(exp.model, **exp.model_config()))
+    return paper, ours
+
+
+def seen(folder: Path, exp) -> str:
+    """What one trained run of ``exp`` (its ``folder``) actually saw: epochs run, steps and
+    frames, from its ``train.json`` (training items) and ``history.csv`` (epochs)."""
+    import json
+    import math
+
+    record, history = folder / "train.json", folder / "history.csv"
+    if not (record.is_file() and history.is_file()):
+        return "not trained in this build"
+    items = json.loads(record.read_text()).get("n_train_items")
+    epochs = len(pd.read_csv(history))
+    if not items:
+        return f"{epochs} epochs"
+    per_epoch = math.ceil(items / exp.batch_size)
+    if exp.max_steps_per_epoch:
+        per_epoch = min(per_epoch, exp.max_steps_per_epoch)
+    frames = epochs * per_epoch * exp.batch_size * (exp.seq_len if exp.is_rnn else 1)
+    unit = f"sequences of {exp.seq_len} frames" if exp.is_rnn else "frames"
+    return (f"{epochs} epochs of {per_epoch} steps ({epochs * per_epoch:,} steps) of {exp.batch_size} "
+            f"{unit}: {frames:,} frames, drawn from {items:,} training {'windows' if exp.is_rnn else 'frames'}")
 
 
 def _short_labels(side: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

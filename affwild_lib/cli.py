@@ -55,6 +55,42 @@ def folder(text: str) -> str:
 
 folder.__name__ = "folder"
 
+
+def setting(text: str) -> tuple[str, object]:
+    """An argparse type for ``--set FIELD=VALUE``: one field of an experiment
+    (:class:`affwild_lib.experiments.Experiment`), the value read as YAML (``8``, ``0.5``,
+    ``true``, ``gru``), checked against the field's kind when the command line is read."""
+    from dataclasses import fields
+
+    from .experiments import Experiment
+
+    key, sep, raw = text.partition("=")
+    kinds = {f.name: f.type for f in fields(Experiment)}
+    fixed = {"name", "model", "dataset", "tables", "description", "profile"}  # what makes it this row
+    if not sep or key not in kinds or key in fixed:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give FIELD=VALUE, FIELD one of {', '.join(sorted(set(kinds) - fixed))}")
+    import yaml
+
+    try:
+        value = yaml.safe_load(raw) if raw else None
+    except yaml.YAMLError:
+        raise argparse.ArgumentTypeError(f"{text!r}: the value is not valid YAML") from None
+    kind = str(kinds[key])
+    wanted = (bool if kind.startswith("bool") else int if kind.startswith("int") else
+              float if kind.startswith("float") else str if kind.startswith("str") else None)
+    if wanted is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    ok = (value is None and "None" in kind) or wanted is None or (
+        isinstance(value, wanted) and not (wanted is int and isinstance(value, bool)))
+    if not ok:
+        said = {bool: "true or false", int: "a whole number", float: "a number", str: "a word"}[wanted]
+        raise argparse.ArgumentTypeError(f"{text!r}: {key} takes {said}, not {raw!r}")
+    return key, value
+
+
+setting.__name__ = "FIELD=VALUE"
+
 #: The commands that keep finished work when interrupted, so that a rerun resumes.
 RESUMES = {"prepare", "train", "transfer"}
 
@@ -123,6 +159,10 @@ def _add_experiments(commands) -> None:
         sub.add_argument("experiment", metavar="EXP", choices=names,
                          help="a named experiment (one row of a paper table): " + ", ".join(names))
         sub.add_argument("--profile", help="params.yaml profile (default: the active one)")
+        sub.add_argument("--set", type=setting, action="append", default=[], metavar="FIELD=VALUE",
+                         help="change one setting of EXP for this run only (repeatable), e.g. "
+                              "--set seq_len=8: a variant trained beside the pipeline's, so train and "
+                              "evaluate then need --out (affwild_lib/experiments.py lists the fields)")
         return sub
 
     info = experiment_parser(
@@ -141,7 +181,7 @@ def _add_experiments(commands) -> None:
     train.add_argument("--no-resume", action="store_true", help="discard an earlier checkpoint")
     train.add_argument("--no-evaluate", action="store_true",
                        help="stop after training (writes model.keras, history.csv, train.json); "
-                            "the DVC pipeline evaluates in a stage of its own")
+                            "`affwild evaluate EXP` does the rest")
     train.add_argument("--no-progress", action="store_true",
                        help="one line per epoch instead of Keras' progress bar (logs, CI)")
     train.add_argument("--out", type=folder, help="experiment folder (default experiments/EXP)")
@@ -163,7 +203,7 @@ def _model_info(args) -> int:
     from .experiments import resolve
     from .models import build
 
-    exp = resolve(args.experiment, args.profile)
+    exp = resolve(args.experiment, args.profile, **dict(args.set))
     with keras.StatelessScope(initialize_variables=False):  # a full VGG has ~10^8 weights
         model = build(exp.model, **exp.model_config())
         model.summary(print_fn=lambda line, **_: print(line))
@@ -185,10 +225,12 @@ def _train(args) -> int:
         print(f"epoch {epoch}: loss {row['loss']:.4f}, validation CCC {row['val_ccc_mean']:.3f}, "
               f"{row['seconds']:.0f} s", flush=True)
 
+    overrides = _variant(args)
     records = train_seeds(args.experiment, args.profile, out=args.out, resume=not args.no_resume,
                           verbose=0 if args.no_progress else "auto", on_epoch_end=epoch_line,
-                          log=lambda line: print(line, flush=True))
-    result = records[-1] if args.no_evaluate else evaluate(args.experiment, args.profile, out=args.out)
+                          log=lambda line: print(line, flush=True), **overrides)
+    result = (records[-1] if args.no_evaluate else
+              evaluate(args.experiment, args.profile, out=args.out, **overrides))
     print_json(_headline(result))
     return 0
 
@@ -201,8 +243,18 @@ def _evaluate(args) -> int:
             raise ValueError("--weights needs --out: the experiment's own results stay as they are")
         print_json(_headline(evaluate_weights(args.experiment, args.weights, args.out, args.profile)))
         return 0
-    print_json(_headline(evaluate(args.experiment, args.profile, out=args.out)))
+    print_json(_headline(evaluate(args.experiment, args.profile, out=args.out, **_variant(args))))
     return 0
+
+
+def _variant(args) -> dict:
+    """``--set``'s changes; a variant needs its own ``--out``, so that the pipeline's
+    experiment folder (a DVC output) keeps the pipeline's run."""
+    overrides = dict(args.set)
+    if overrides and not args.out:
+        raise ValueError(f"--set {' '.join(f'{k}={v}' for k, v in overrides.items())} needs --out: "
+                         f"experiments/{args.experiment} keeps the pipeline's own run")
+    return overrides
 
 
 def _add_transfer(commands) -> None:

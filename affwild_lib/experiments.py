@@ -345,7 +345,8 @@ def resolve(name: str, profile: str | None = None, root: Path | None = None,
         if unknown:
             raise TypeError(f"{source}: unknown experiment field(s): {', '.join(sorted(unknown))}")
         changes.update(given)
-    if base.is_rnn and "seq_len" in from_params and "seq_stride" not in from_params:
+    given = {**from_params, **overrides}  # a new window length without a stride: half of it, as the profiles
+    if base.is_rnn and "seq_len" in given and "seq_stride" not in given and changes.get("seq_len"):
         changes["seq_stride"] = max(1, int(changes["seq_len"]) // 2)
     return replace(base, **changes)
 

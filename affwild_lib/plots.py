@@ -186,3 +186,57 @@ def claim_intervals(table, title: str = "") -> plt.Figure:
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+#: Colours of the kinds of block in :func:`architecture`.
+BLOCK_COLOURS = {"input": "0.85", "landmarks": "#f2c14e", "conv": "#5b8fd6", "fc": "#8cc084", "rnn": "#d67b5b"}
+
+
+def architecture(paper, ours, title: str = "", labels=("paper", "this build")) -> plt.Figure:
+    """Two rows of boxes in the manner of Fig. 13: each block of the model
+    (:func:`affwild_lib.models.blocks`) at the paper's size above, as trained here below; a box's
+    height grows with the log of its channels or units, and its label gives them. The totals of
+    parameters stand at the right of each row."""
+    fig, ax = plt.subplots(figsize=(max(6.5, 0.62 * len(paper) + 1.8), 3.3))
+    sizes = np.log2(np.maximum(np.concatenate([paper["size"], ours["size"]]).astype(float), 2))
+    scale = 0.8 / sizes.max()
+    for row, (frame, label) in enumerate(zip((paper, ours), labels)):
+        y0 = 1.2 * (1 - row)
+        for i, block in enumerate(frame.itertuples()):
+            height = max(0.12, scale * np.log2(max(block.size, 2)))
+            ax.add_patch(plt.Rectangle((i - 0.38, y0 + 0.5 - height / 2), 0.76, height,
+                                       color=BLOCK_COLOURS.get(block.kind, "0.7"), linewidth=0))
+            text = (f"{block.size}x{block.size}" if block.kind == "input" else f"{block.size:,}")
+            ax.text(i, y0 + 0.5, text, ha="center", va="center", fontsize=7)
+        total = int(frame["params"].sum())
+        ax.text(len(frame) - 0.3, y0 + 0.5, f"{label}\n{total:,} params", ha="left", va="center", fontsize=8)
+    for i, name in enumerate(paper["block"]):
+        ax.text(i, 2.25, name, ha="center", va="bottom", fontsize=7, rotation=30)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in BLOCK_COLOURS.values()]
+    ax.legend(handles, ["input (px)", "landmarks (values)", "conv stage (channels)", "fully connected (units)",
+                        "recurrent (units)"], fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.45, -0.02),
+              frameon=False)
+    ax.set(xlim=(-0.6, len(paper) + 1.6), ylim=(-0.05, 2.7), title=title)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(histories: dict, chosen: dict | None = None) -> plt.Figure:
+    """Training loss and validation CCC (mean of valence and arousal) per epoch of each
+    experiment (name -> its ``history.csv`` as a frame), the epoch kept for testing (``chosen``:
+    name -> epoch) ringed: what model selection on the held-out subjects saw."""
+    fig, (loss_ax, ccc_ax) = plt.subplots(1, 2, figsize=(8, 3.2))
+    for k, (name, history) in enumerate(histories.items()):
+        loss_ax.plot(history["epoch"], history["loss"], marker="o", markersize=3, color=f"C{k}", label=name)
+        ccc_ax.plot(history["epoch"], history["val_ccc_mean"], marker="o", markersize=3, color=f"C{k}")
+        if chosen and name in chosen:
+            best = history.loc[history["epoch"] == chosen[name], "val_ccc_mean"]
+            ccc_ax.scatter([chosen[name]] * len(best), best, s=80, facecolors="none", edgecolors=f"C{k}")
+    for ax in (loss_ax, ccc_ax):
+        ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole
+    loss_ax.set(xlabel="epoch", ylabel="training loss", title="training")
+    ccc_ax.set(xlabel="epoch", ylabel="validation CCC (mean)", title="held-out subjects (ringed: kept)")
+    loss_ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

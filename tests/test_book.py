@@ -156,3 +156,55 @@ def test_the_comparisons_table_in_the_columns_a_page_has_room_for():
                                  "-0.100 (-0.200, -0.050)", "mean CCC",
                                  format(claims.paper_gap("cnn-vggface", "cnn-vgg16"), "+.3f"), "0.010 / –"]
     assert out.shape[1] == 7
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 23, item 12: the model as trained
+
+
+@pytest.mark.train
+def test_blocks_are_the_same_at_the_papers_size_and_the_miniatures():
+    import keras
+
+    from affwild_lib.experiments import resolve
+
+    exp = resolve("affwildnet", "tiny")
+    paper, ours = book.architecture(exp)
+    assert list(paper["block"]) == list(ours["block"]) == [
+        "input", "landmarks", "block1", "block2", "block3", "block4", "block5", "fc1", "gru1", "gru2", "fc2"]
+    assert list(paper["layers"]) == [0, 0, 2, 2, 3, 3, 3, 1, 1, 1, 1]  # VGG's 13 conv layers (Table 8)
+    sizes = dict(zip(paper["block"], paper["size"]))
+    assert (sizes["input"], sizes["block5"], sizes["fc1"], sizes["gru1"], sizes["fc2"]) == (96, 512, 4096, 128, 2)
+    small = dict(zip(ours["block"], ours["size"]))
+    assert small["block5"] == 512 * exp.width and small["gru1"] == 128  # only the CNN is thinned
+    with keras.StatelessScope(initialize_variables=False):
+        from affwild_lib.models import build
+
+        full = build("cnn_rnn", **{**exp.model_config(), "width": 1.0, "input_size": 96})
+    assert paper["params"].sum() == full.count_params()
+
+
+def test_the_architecture_figure_draws_each_block_twice():
+    from affwild_lib import plots
+
+    frame = pd.DataFrame({"block": ["input", "conv1", "fc1"], "kind": ["input", "conv", "fc"],
+                          "size": [96, 64, 4096], "params": [0, 100, 1000]})
+    small = frame.assign(size=[48, 4, 256], params=[0, 10, 50])
+    fig = plots.architecture(frame, small, "t")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 6
+    texts = {t.get_text() for t in ax.texts}
+    assert {"96x96", "4,096", "48x48", "256"} <= texts and any("1,100 params" in t for t in texts)
+
+
+def test_seen_counts_steps_and_frames_from_the_run(tmp_path):
+    from affwild_lib.experiments import resolve
+
+    exp = resolve("affwildnet", "tiny")
+    assert book.seen(tmp_path, exp) == "not trained in this build"
+    (tmp_path / "train.json").write_text(json.dumps({"n_train_items": 100}))
+    pd.DataFrame({"epoch": [1, 2, 3]}).to_csv(tmp_path / "history.csv", index=False)
+    per_epoch = min(-(-100 // exp.batch_size), exp.max_steps_per_epoch)
+    text = book.seen(tmp_path, exp)
+    assert f"3 epochs of {per_epoch} steps" in text
+    assert f"{3 * per_epoch * exp.batch_size * exp.seq_len:,} frames" in text

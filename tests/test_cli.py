@@ -172,3 +172,22 @@ def test_20_17_an_unknown_option_prints_the_subcommands_usage(capsys):
     with pytest.raises(SystemExit):
         main(["data", "check", "--format", "recola", "p", "--bogus"])
     assert "usage: affwild data check" in capsys.readouterr().err
+
+
+def test_set_changes_one_field_for_a_variant_and_needs_out(capsys, tmp_path):
+    """Issue 23 ("Try this"): `affwild train EXP --set FIELD=VALUE --out DIR` trains a variant
+    beside the pipeline's run; a bad field or value is refused when the command line is read."""
+    from affwild_lib.cli import setting
+
+    assert setting("seq_len=8") == ("seq_len", 8)
+    assert setting("learning_rate=1") == ("learning_rate", 1.0)
+    assert setting("landmarks=false") == ("landmarks", False)
+    for bad, said in (["seq_len=x", "takes a whole number"], ["nope=1", "FIELD one of"],
+                      ["name=x", "FIELD one of"], ["landmarks=2", "true or false"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["train", "affwildnet", "--set", bad, "--out", str(tmp_path / "o")])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and said in err and "usage: affwild train" in err, err
+    assert main(["evaluate", "affwildnet", "--set", "seq_len=8"]) == 1
+    assert "needs --out" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -93,3 +93,25 @@ def test_a_chapters_setup_cell_is_hidden_in_the_book(path):
     cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
     assert "parameters" in cells[0]["metadata"].get("tags", []), path.name
     assert "remove-input" in cells[1]["metadata"].get("tags", []), path.name
+
+
+@pytest.mark.parametrize("stem", ["02_annotation_and_preprocessing", "04_cnn_ablations", "05_affwildnet"])
+def test_try_this_gives_commands_that_parse_and_their_measured_time(stem):
+    """Issue 23, item 11: a chapter ends with "Try this": commands on the tiny profile that
+    test the chapter's explanation, with the time they took and what to look at. Each command
+    is read by the real parser, so a renamed option fails here, not in a reader's terminal."""
+    import re
+    import shlex
+
+    from affwild_lib.cli import build_parser
+
+    cells = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text())["cells"]
+    text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert "## Try this" in text, stem
+    section = text.split("## Try this", 1)[1]
+    commands = re.findall(r"^\$ (affwild .+)$", section, flags=re.M)
+    assert commands, stem
+    for command in commands:
+        build_parser().parse_args(shlex.split(command)[1:])  # exits 2 on a bad option
+        assert "--out try/" in command, command  # beside the pipeline's outputs, never over them
+    assert re.search(r"took [\d.]+ s", section) and "compare" in section, stem

@@ -240,6 +240,18 @@ def test_chapter_04_shows_the_pretraining(reproduced):
             "faces" if name == "cnn-vggface" else "objects")
 
 
+@pytest.mark.parametrize("stem,name", [("03_challenge_baseline", "baseline-cnnm"),
+                                       ("04_cnn_ablations", "cnn-vggface"), ("05_affwildnet", "affwildnet")])
+def test_chapters_show_the_model_as_trained(reproduced, stem, name):
+    """Issue 23, item 12: the architecture at the paper's size beside this build's, and the steps
+    and frames the model saw, from its own run."""
+    cell = next(c for c in notebook(stem)["cells"]
+                if c["cell_type"] == "code" and "show_model(" in "".join(c["source"]))
+    assert any("image/png" in o.get("data", {}) for o in cell["outputs"]), stem
+    text = json.dumps(cell["outputs"])
+    assert name in text and "frames, drawn from" in text and "not trained in this build" not in text
+
+
 def test_chapter_05_labels_fig_14_with_the_build_it_plots(reproduced):
     """Issue 23: Fig. 14 plots this build's predictions, so its title names this build, not the
     recorded run (a loop over the table's sources used to overwrite the label)."""

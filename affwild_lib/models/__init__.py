@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 
 #: public name -> the module that defines it
-_LAZY = {"AFFWILDNET": "cnn_rnn", "MODELS": "registry", "build": "registry",
+_LAZY = {"AFFWILDNET": "cnn_rnn", "MODELS": "registry", "blocks": "registry", "build": "registry",
          "count_params": "registry", "layer_table": "registry", "load_npz_weights": "weights",
          "save_npz_weights": "weights", "transfer_weights": "weights"}
 

@@ -42,3 +42,43 @@ def layer_table(model: keras.Model):
         columns=["layer", "type", "output shape", "parameters"],
     )
 
+
+
+def blocks(model: keras.Model):
+    """The model as Table 8 lists AffWildNet: one row per block (the input, each conv stage,
+    the landmarks, each fully connected and recurrent layer), with its size (channels of a conv
+    stage, units of a layer), its output shape and its parameters (a pandas DataFrame).
+
+    A conv stage is the layers sharing a name's first part (``block3_conv2``: VGG's block3;
+    ``conv4_block2_1_conv``: ResNet-50's conv4; ``conv2`` and its ``conv2_bn``: CNN-M's conv2),
+    so the same rows come out of a model at any width: what :func:`affwild_lib.plots.architecture`
+    sets side by side.
+    """
+    import pandas as pd
+
+    rows: list[dict] = []
+    for tensor in model.inputs:
+        shape = tuple(tensor.shape[1:])
+        kind = "landmarks" if shape[-2:] == (68, 2) else "input"
+        rows.append({"block": kind, "kind": kind, "layers": 0,
+                     "size": 136 if kind == "landmarks" else shape[-2],
+                     "output": shape, "params": 0})
+    for layer in model.layers:
+        params = layer.count_params()
+        if not params:
+            continue
+        if type(layer).__name__ == "LandmarkScaling":  # the landmarks' training statistics
+            next(r for r in rows if r["kind"] == "landmarks")["params"] += params
+            continue
+        name = layer.name.split("_")[0]
+        kind = ("rnn" if isinstance(layer, keras.layers.RNN) else
+                "conv" if isinstance(layer, (keras.layers.Conv2D, keras.layers.BatchNormalization)) else
+                "fc")
+        shape = tuple(layer.output.shape[1:])
+        if rows and rows[-1]["block"] == name and kind == "conv":
+            rows[-1].update(layers=rows[-1]["layers"] + isinstance(layer, keras.layers.Conv2D),
+                            size=shape[-1], output=shape, params=rows[-1]["params"] + params)
+        else:
+            rows.append({"block": name, "kind": kind, "layers": 1, "size": shape[-1], "output": shape,
+                         "params": params})
+    return pd.DataFrame(rows)
