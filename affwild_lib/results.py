@@ -260,7 +260,11 @@ def run_summary(name: str, run: dict, brief: bool = False) -> str:
             f"training in {len(parts)} part{'s' if len(parts) > 1 else ''} (code {commits})")
     if brief:
         return head
-    lines = [head[0].upper() + head[1:] + "."]
+    # issue 23: training time is the epochs' own (history.csv), a part's note says wall clock,
+    # which adds synthesis, preparation, pre-training and evaluation
+    lines = [head[0].upper() + head[1:] + ". Training time counts the epochs alone; the times in "
+             "the notes below are wall clock, which adds data synthesis, preparation, pre-training and "
+             "evaluation."]
     for i, p in enumerate(parts, start=1):
         n = len(p.get("experiments", []))
         what = f"{n} experiment{'s' if n != 1 else ''}" if "experiments" in p else "its experiments"
