@@ -8,6 +8,8 @@
 * :func:`replace_folder`: a finished folder, written elsewhere (a sibling temporary folder), is
   renamed in; an earlier folder is first renamed aside, then deleted. Callers decide whether the
   earlier folder may be replaced.
+* :func:`read_npz`: the arrays of an ``.npz`` we wrote, or one line naming a file that is
+  missing, cut short or not an ``.npz`` (issue 20), with what to do about it.
 """
 from __future__ import annotations
 
@@ -65,3 +67,23 @@ def replace_folder(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         tmp.rename(out)
+
+
+def read_npz(path: str | Path, remedy: str, keys=None) -> dict:
+    """The arrays of the ``.npz`` at ``path`` (only ``keys`` if given), loaded now. A file that
+    is missing, truncated or of another kind raises one ``ValueError`` (``FileNotFoundError``)
+    naming it, followed by ``remedy`` (what the user can do: "rerun `affwild ...`")."""
+    import zipfile
+
+    import numpy as np
+
+    path = Path(path)
+    try:
+        with np.load(path) as archive:
+            return {k: archive[k] for k in (keys or archive.files)}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: missing; {remedy}") from None
+    except KeyError as error:
+        raise ValueError(f"{path}: no array {error}; {remedy}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path}: damaged or truncated ({type(error).__name__}: {error}); {remedy}") from None

@@ -434,13 +434,10 @@ class FaceCrop:
 def load_truth(path: str | Path) -> np.ndarray:
     """The synthetic generator's true landmarks of one video, (n, 68, 2), row = frame index."""
     path = Path(path)
-    try:
-        with np.load(path) as truth:
-            points = truth["landmarks"].astype(np.float32)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no synthetic ground truth (landmarks='truth' needs synth_truth/)") from None
-    except KeyError:
-        raise ValueError(f"{path}: no 'landmarks' array") from None
+    from .atomic import read_npz
+
+    points = read_npz(path, "landmarks='truth' needs the synthetic release's synth_truth/ (`affwild synth`)",
+                      keys=["landmarks"])["landmarks"].astype(np.float32)
     if points.ndim != 3 or points.shape[1:] != (N_LANDMARKS, 2):
         raise ValueError(f"{path}: landmarks of shape {points.shape}, expected (n, {N_LANDMARKS}, 2)")
     return points

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_file, write_json
+from .atomic import read_npz, write_file, write_json
 
 #: Which corpus stands for which pre-training (Sect. 4.1.1: FaceValue; Sect. 4.2: the rest).
 CORPUS_OF = {"vgg_face": "faces", "cnn_m": "faces", "vgg16": "objects", "resnet50": "objects"}
@@ -184,9 +184,8 @@ def load_corpus(folder: str | Path) -> tuple[np.ndarray, np.ndarray, dict]:
     path = folder / "corpus.npz"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: make the corpus first (`affwild pretrain-corpus`)")
-    with np.load(path) as archive:
-        images, labels = archive["images"], archive["labels"]
-    return images, labels, json.loads((folder / "corpus.json").read_text())
+    arrays = read_npz(path, "make it again: `affwild pretrain-corpus KIND`", keys=["images", "labels"])
+    return arrays["images"], arrays["labels"], json.loads((folder / "corpus.json").read_text())
 
 
 # --------------------------------------------------------------------------------------------

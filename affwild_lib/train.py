@@ -47,7 +47,7 @@ import pandas as pd
 
 from . import data as D
 from . import engine as E
-from .atomic import write_file, write_json
+from .atomic import read_npz, write_file, write_json
 from .engine import experiment_dir
 from .experiments import Experiment, resolve
 from .models import build
@@ -121,12 +121,12 @@ def load_checkpoint(folder: Path, model) -> dict | None:
     path = folder / STATE
     if not path.is_file():
         return None
-    with np.load(path) as archive:
-        meta = json.loads(str(archive["meta"]))
-        for i, v in enumerate(model.variables):
-            v.assign(archive[f"model_{i}"])
-        for i, v in enumerate(model.optimizer.variables):
-            v.assign(archive[f"opt_{i}"])
+    archive = read_npz(path, "train again without it: `affwild train EXP --no-resume`")
+    meta = json.loads(str(archive["meta"]))
+    for i, v in enumerate(model.variables):
+        v.assign(archive[f"model_{i}"])
+    for i, v in enumerate(model.optimizer.variables):
+        v.assign(archive[f"opt_{i}"])
     return meta
 
 
@@ -257,8 +257,11 @@ def _resume(ckpt: Path, model, exp: Experiment, folder: Path) -> dict | None:
     path = ckpt / STATE
     if not path.is_file():
         return None
-    with np.load(path) as archive:
-        stored = json.loads(str(archive["meta"]))
+    try:
+        stored = json.loads(str(read_npz(path, "training from scratch", keys=["meta"])["meta"]))
+    except ValueError as error:  # a damaged checkpoint is no reason to stop: start again, say so
+        warnings.warn(str(error))
+        return None
     if stored.get("config_hash") != _config_hash(exp):
         warnings.warn(f"{ckpt}: made with other settings; training from scratch")
         return None

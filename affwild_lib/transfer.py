@@ -159,8 +159,6 @@ def build_model(t: Experiment, train_points: np.ndarray):
     (:func:`affwild_lib.engine.init_from_weights`), and the landmark scaling is set from this
     dataset's training frames.
     """
-    import keras
-
     from .models import build, transfer_weights
     from .models.heads import set_landmark_statistics
 
@@ -170,7 +168,9 @@ def build_model(t: Experiment, train_points: np.ndarray):
         if not path.is_file():
             raise FileNotFoundError(f"{path}: the AffWildNet prior is missing; train it first "
                                     "(`affwild train affwildnet` or `dvc repro train-rnn@affwildnet`)")
-        prior = keras.saving.load_model(path, compile=False)
+        from .trained import load
+
+        prior = load(path).model  # a damaged or foreign file is named as such (issue 20)
         if t.task == "va":
             model = prior
         else:

@@ -471,3 +471,48 @@ def test_20_16_afew_va_json_errors_name_the_frame(tmp_path, capsys, edit, needle
     path.write_text(json.dumps(data, indent=1))
     last = check_fails(capsys, "afew-va", root, str(path), f"frame {key}", *needles)
     assert "inhomogeneous" not in last
+
+
+# --------------------------------------------------------------------------------------------
+# Case 9's siblings: the other .npz files the commands read back
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_20_9_siblings_a_damaged_corpus_or_truth_file_is_named_with_what_to_do(tmp_path, damage):
+    from affwild_lib.atomic import read_npz
+    from affwild_lib.faces import load_truth
+    from affwild_lib.pretrain import load_corpus
+
+    corpus = tmp_path / "faces"
+    corpus.mkdir()
+    np.savez(corpus / "corpus.npz", images=np.zeros((4, 8, 8, 3), np.uint8), labels=np.arange(4))
+    (corpus / "corpus.json").write_text("{}")
+    truth = tmp_path / "truth.npz"
+    np.savez(truth, landmarks=np.zeros((3, 68, 2), np.float32))
+    for path in (corpus / "corpus.npz", truth):
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"garbage" * 50)
+    with pytest.raises(ValueError, match="pretrain-corpus") as error:
+        load_corpus(corpus)
+    assert str(corpus / "corpus.npz") in str(error.value) and "damaged or truncated" in str(error.value)
+    with pytest.raises(ValueError, match="synth_truth") as error:
+        load_truth(truth)
+    assert str(truth) in str(error.value)
+    with pytest.raises(FileNotFoundError, match="missing; do this"):
+        read_npz(tmp_path / "none.npz", "do this")
+
+
+@pytest.mark.train
+def test_20_9_sibling_a_damaged_checkpoint_is_left_behind_with_a_warning(toy_store, tmp_path):
+    """A checkpoint is written whole (atomically), so a damaged one is the disk's doing: the run
+    says so and trains from scratch, rather than stopping with zipfile's traceback."""
+    from affwild_lib.train import STATE, train
+
+    out = tmp_path / "run"
+    train("cnn-vggface", "tiny", out=out, store=str(toy_store), data_root=str(toy_store), verbose=0, **FAST)
+    state = next(out.rglob(STATE))
+    state.write_bytes(state.read_bytes()[:100])
+    with pytest.warns(UserWarning, match="damaged or truncated"):
+        metrics = train("cnn-vggface", "tiny", out=out, store=str(toy_store), data_root=str(toy_store),
+                        verbose=0, **{**FAST, "epochs": 2})
+    assert metrics["epochs_run"] == 2
