@@ -136,14 +136,6 @@ CLAIMS: tuple[Claim, ...] = (
           (("affwildnet", "baseline-cnnm"),),
           "Expected to reproduce: CNN-M takes no landmarks and trains on MSE.",
           "See the CNN-RNN claim: a miniature AffWildNet may train too briefly."),
-    Claim("entries-beaten", "AffWildNet beats the challenge entries", "Tables 6, 13",
-          (("affwildnet", "mm-net"), ("affwildnet", "drc-net-deep")),
-          "Expected to reproduce: AffWildNet starts from the synthetic face-identity "
-          "pre-training and takes the landmarks; the entries' miniatures (MM-Net, and DRC-Net's "
-          "deep variant, Table 6's row) start from random weights, on the images alone, as "
-          "their teams' pre-training is unknown. FATAUVA-Net, the best entry, is not built yet.",
-          "MM-Net is a CNN-RNN too, and its three memories see the same windows as AffWildNet's "
-          "GRU: if the landmarks and the pre-training buy little in a short run, it can match it."),
     # Sect. 5: the Aff-Wild prior (affwild_lib/transfer.py). Each compares the fine-tuned
     # AffWildNet with the paper's own control and with AffWildNet's architecture trained
     # without the prior, which isolates the prior from the architecture.
@@ -192,9 +184,6 @@ BUILT_IN = {
     "oversampling": "the trajectories are more often of positive than of negative valence, so some "
                     "quadrants are rare, as in Aff-Wild",
     "beats-baseline": "",
-    "entries-beaten": "the landmarks AffWildNet takes are the affect's own signal here (see the "
-                      "landmarks claim), and the entries take none; its pre-training corpus is "
-                      "drawn by the same face generator as the test faces",
     "recola-prior": "SynthRECOLA's faces come from the same face generator as SynthAffWild's, so "
                     "what AffWildNet learned of faces carries over by construction",
     "afewva-prior": "SynthAFEW-VA's faces come from the same face generator as SynthAffWild's, "

@@ -149,7 +149,7 @@ def _weights_import(args) -> int:
 
 
 def _add_experiments(commands) -> None:
-    """model-info (any named experiment), train, evaluate (a row of Tables 5, 6, 9-14) each."""
+    """model-info (any named experiment), train, evaluate (a row of Tables 5, 9-14) each."""
     from .experiments import EXPERIMENTS
 
     sect4 = [n for n, e in EXPERIMENTS.items() if e.dataset == "affwild"]
