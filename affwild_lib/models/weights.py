@@ -36,7 +36,6 @@ than our [-1, 1] crops; fine-tuning (Sect. 4.2) absorbs the difference.
 """
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -62,15 +61,13 @@ def load_npz_weights(model, path, layers=None) -> list[str]:
     a mismatch raises ``WeightsFileError`` naming the file, the layer, and the expected and
     found shapes (a model built with ``width`` != 1 cannot take full-size weights).
     """
+    from ..atomic import read_npz
+
     path = Path(path)
-    try:
-        with np.load(path) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise WeightsFileError(f"{path}: no such weights file") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:  # cut short, or not an .npz
-        raise WeightsFileError(f"{path}: not a weights file we can read: truncated, or not an .npz "
-                               f"({type(error).__name__}: {error})") from None
+    try:  # the project's one .npz reader names a missing or damaged file; here as WeightsFileError
+        arrays = read_npz(path, "not a weights file we can read: convert or pre-train it again")
+    except (FileNotFoundError, ValueError) as error:
+        raise WeightsFileError(str(error)) from None
     by_layer: dict[str, dict[str, np.ndarray]] = {}
     for key, value in arrays.items():
         layer_name, sep, var_name = key.rpartition("/")
