@@ -136,7 +136,8 @@ def image_size(path: str | Path) -> tuple[int, int]:
 
 def verify_image(path: str | Path) -> None:
     """Decode the whole image: a truncated PNG keeps a readable header."""
-    image_size(path)
+    if Path(path).is_dir():
+        raise DatasetError(path, None, "a folder, not an image file")
     try:
         with Image.open(path) as image:
             image.load()
