@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-PROFILES = ("tiny", "ci", "small", "paper")
+PROFILES = ("tiny", "ci", "small", "paper", "paper-synth")
 
 
 def repo_root(start: Path | None = None) -> Path:

@@ -8,8 +8,10 @@
 * :func:`single_annotator_labels`: Table 11's "1 Annotator" labels, recomputed per video from
   the raw traces, matched to the stored frames' times (Sect. 3.3).
 * :class:`StoreBatches`: a ``keras.utils.PyDataset`` of frames (CNNs) or windows of
-  consecutive frames of one video (RNNs), images in [-1, 1] (Sect. 3.3), landmarks in crop
-  coordinates as the second input; no ``tf.data``, so it feeds TensorFlow and JAX alike.
+  consecutive frames of one video (RNNs), images as the store's uint8 (the model normalises
+  them to [-1, 1], Sect. 3.3, on the device: :func:`affwild_lib.models.heads.pixels`),
+  landmarks in crop coordinates as the second input; no ``tf.data``, so it feeds TensorFlow and
+  JAX alike, with ``PyDataset``'s worker threads where the profile asks (``loader_workers``).
 * :func:`eval_windows`: non-overlapping windows covering every frame of a set once, the last
   window of a video padded with its last frame; the RNN is causal, so padding at the end
   changes no prediction of a real frame.
@@ -22,7 +24,6 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .faces import normalise
 from .store import FrameStore, oversample, oversample_sequences, sequences
 
 
@@ -161,6 +162,26 @@ def _runs(values: np.ndarray) -> list[tuple[int, int]]:
 # The Keras dataset
 
 
+def loader_workers() -> int:
+    """Threads that build training batches while the device trains (``PyDataset``'s workers).
+
+    ``AFFWILD_LOADER_WORKERS`` sets the number; by default 1 (none beside the training loop) on
+    a machine of 2 CPUs or fewer, where the backend's own threads already use them, else half
+    the CPUs, at most 8. Keras hands the batches over in index order whatever the number, so
+    no result depends on it. Threads, not processes: the shards are memory-mapped, and a copy
+    from them releases the GIL.
+    """
+    import os
+
+    value = os.environ.get("AFFWILD_LOADER_WORKERS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"AFFWILD_LOADER_WORKERS must be a whole number >= 1, not {value!r}")
+        return int(value)
+    cpus = os.cpu_count() or 1
+    return 1 if cpus <= 2 else min(8, cpus // 2)
+
+
 class StoreBatches(keras.utils.PyDataset):
     """Batches ``(inputs, labels)`` of store items for ``model.fit``.
 
@@ -169,12 +190,15 @@ class StoreBatches(keras.utils.PyDataset):
     permutation drawn from ``(seed, e)`` alone, so a resumed run sees the batches an
     uninterrupted one would; call :meth:`set_epoch` before each epoch. Training drops the last
     partial batch: the CCC loss of a handful of frames is noise, and fixed shapes compile once.
+    ``workers``: :func:`loader_workers` unless given.
     """
 
     def __init__(self, store: FrameStore, split: str, items: np.ndarray, labels: np.ndarray,
                  batch_size: int, landmarks: bool, shuffle: bool = True, seed: int = 0,
-                 max_steps: int | None = None, drop_remainder: bool = True, **kwargs):
-        super().__init__(**kwargs)
+                 max_steps: int | None = None, drop_remainder: bool = True,
+                 workers: int | None = None, **kwargs):
+        super().__init__(workers=loader_workers() if workers is None else workers,
+                         use_multiprocessing=False, **kwargs)
         self.store, self.split, self.items = store, split, np.asarray(items, dtype=np.int64)
         self.labels, self.batch_size, self.landmarks = labels, int(batch_size), landmarks
         self.points = store.landmarks(split) if landmarks else None
@@ -203,6 +227,6 @@ class StoreBatches(keras.utils.PyDataset):
 
 
 def inputs_for(store: FrameStore, split: str, rows: np.ndarray, points: np.ndarray | None):
-    """Model inputs of split rows (any shape): images in [-1, 1], or the pair (images, landmarks)."""
-    images = normalise(store.images(split, rows))
+    """Model inputs of split rows (any shape): uint8 images, or the pair (images, landmarks)."""
+    images = store.images(split, rows)
     return images if points is None else (images, points[rows])

@@ -159,8 +159,12 @@ def compile_model(model: keras.Model, exp: Experiment) -> None:
 def predict_batch(model: keras.Model, inputs, size: int) -> np.ndarray:
     """Predictions of the ``n <= size`` items of ``inputs`` (an array, or a tuple of arrays with
     the items along axis 0): the batch is padded to ``size`` with its last item, so every call
-    has one shape and the model compiles once; the padding's predictions are dropped."""
+    has one shape and the model compiles once; the padding's predictions are dropped. Images
+    are the store's uint8 crops: the model normalises them (:func:`affwild_lib.models.heads.pixels`)."""
+    from .models.heads import check_images
+
     arrays = inputs if isinstance(inputs, tuple) else (inputs,)
+    check_images(model, arrays[0])
     n = len(arrays[0])
     if n > size:
         raise ValueError(f"{n} items for a batch of {size}")
@@ -201,7 +205,6 @@ def predict_stream(model: keras.Model, store, split: str, window: int, landmarks
     (:mod:`affwild_lib.streaming`: ``mode`` "stream", the state carried, what ``affwild predict``
     does; or "sliding"), clipped to [-1, 1] as ``predict`` clips them. Not the tables' protocol
     (that is :func:`predict_rows`): the figures beside it."""
-    from .faces import normalise
     from .streaming import predict_video_rows
 
     table = store.table(split)
@@ -209,7 +212,7 @@ def predict_stream(model: keras.Model, store, split: str, window: int, landmarks
     out = np.full((len(table), 2), np.nan, np.float32)
     for _, idx in table.groupby("video", sort=False).indices.items():
         idx = np.sort(idx)  # a video's rows in frame order
-        out[idx] = predict_video_rows(model, normalise(store.images(split, idx)),
+        out[idx] = predict_video_rows(model, store.images(split, idx),
                                       None if points is None else points[idx], window, mode)
     return np.clip(out, -1.0, 1.0)
 

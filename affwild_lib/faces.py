@@ -1,8 +1,9 @@
-"""Faces from videos: decode, detect, fit 68 landmarks, crop, resize, normalise (Sect. 3.3).
+"""Faces from videos: decode, detect, fit 68 landmarks, crop, resize (Sect. 3.3).
 
 The paper's pre-processing (Sect. 3.3): extract the frames, detect the face in each, fit 68
 landmarks, remove the frames "in which the bounding box or landmark detection failed", resize
-the face to 224 x 224 (VGG) or 96 x 96, and normalise intensities to [-1, 1]. Here:
+the face to 224 x 224 (VGG) or 96 x 96, and normalise intensities to [-1, 1] (the crops stay
+uint8; the models normalise them on the device: :func:`affwild_lib.models.heads.pixels`). Here:
 
 - **Decoding** with PyAV, one frame at a time (:func:`decode_video`): a generator, so a video
   is never held in memory whole. Frame times come from each frame's pts and the stream's
@@ -373,7 +374,7 @@ def _cnn_detector():
 
 
 # --------------------------------------------------------------------------------------------
-# Crop, resize, normalise
+# Crop, resize
 
 
 def square_around(landmarks: np.ndarray, margin: float = DEFAULT_MARGIN) -> np.ndarray:
@@ -406,15 +407,6 @@ def crop_square(rgb: np.ndarray, landmarks: np.ndarray, size: int,
     scale = size / side
     points = ((landmarks - np.array([x0, y0], dtype=np.float32)) * scale).astype(np.float32)
     return image, points, np.array([x0, y0, side], dtype=np.int64)
-
-
-def normalise(images) -> np.ndarray:
-    """uint8 intensities in [0, 255] -> float32 in [-1, 1] (Sect. 3.3): ``x / 127.5 - 1``."""
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        raise TypeError(f"normalise expects uint8 images, got {images.dtype}")
-    out = np.multiply(images, np.float32(1.0 / 127.5), dtype=np.float32)  # one pass to float32
-    return np.subtract(out, np.float32(1.0), out=out)
 
 
 # --------------------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ class _Batcher:
         n = len(self.images)
         if not n:
             return
-        x, points = faces.normalise(np.stack(self.images)), np.stack(self.points).astype(np.float32)
+        x, points = np.stack(self.images), np.stack(self.points).astype(np.float32)  # uint8 crops
         if self.streamer is not None:
             pred = self.streamer.push(x, points if self.loaded.landmarks else None)
         else:

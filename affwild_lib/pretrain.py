@@ -199,14 +199,14 @@ def classifier(backbone: str, input_size: int, width: float, classes: int):
     from keras import layers
 
     from .models import cnn_m, resnet, vgg
-    from .models.heads import image_input
+    from .models.heads import image_input, pixels
 
     parts = {"vgg_face": vgg.conv_part, "vgg16": vgg.conv_part, "resnet50": resnet.conv_part,
              "cnn_m": cnn_m.conv_part}
     if backbone not in parts:
         raise ValueError(f"backbone must be one of {', '.join(parts)}, not {backbone!r}")
     image = image_input(input_size)
-    x = parts[backbone](image, width)
+    x = parts[backbone](pixels(image), width)
     if len(x.shape) == 4:
         x = layers.GlobalAveragePooling2D(name="pretrain_pool")(x)
     out = layers.Dense(classes, activation="softmax", name="pretrain_classes")(x)
@@ -240,7 +240,6 @@ def pretrain(backbone: str, corpus: str | Path, out: str | Path, width: float, i
     import pandas as pd
 
     from . import engine as E
-    from .faces import normalise
     from .models import save_npz_weights
 
     images, labels, info = load_corpus(corpus)
@@ -254,7 +253,6 @@ def pretrain(backbone: str, corpus: str | Path, out: str | Path, width: float, i
     out.mkdir(parents=True, exist_ok=True)
     E.seed_everything(seed)
     train_idx, val_idx = _split(labels, val_per_class, seed)
-    x = normalise(images)
     model = classifier(backbone, input_size, width, int(labels.max()) + 1)
     E.set_bn_momentum(model, bn_momentum)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
@@ -273,8 +271,8 @@ def pretrain(backbone: str, corpus: str | Path, out: str | Path, width: float, i
             log(f"epoch {row['epoch']}: loss {row['loss']:.3f}, accuracy {row['accuracy']:.3f}, "
                 f"validation accuracy {row['val_accuracy']:.3f}")
 
-    model.fit(x[train_idx], labels[train_idx], batch_size=batch, epochs=epochs, shuffle=True,
-              validation_data=(x[val_idx], labels[val_idx]), verbose=0, callbacks=[Log()])
+    model.fit(images[train_idx], labels[train_idx], batch_size=batch, epochs=epochs, shuffle=True,
+              validation_data=(images[val_idx], labels[val_idx]), verbose=0, callbacks=[Log()])
     layers = conv_layers(model)
     write_file(out / "weights.npz", lambda p: save_npz_weights(model, p, layers), keep_suffix=True)
     E.write_csv(out / "history.csv", pd.DataFrame(rows))

@@ -245,12 +245,23 @@ class FrameStore:
         if flat.size and (flat.min() < 0 or flat.max() >= n):
             raise IndexError(f"row out of range for split {split!r} of {n} frames")
         out = np.empty((flat.size, self.size, self.size, 3), dtype=np.uint8)
+        if not flat.size:
+            return out.reshape(rows.shape + (self.size, self.size, 3))
         codes, names = self._codes[split]
         wanted, shard_rows = codes[flat], self._rows[split][flat]
-        # one gather per video in the batch (a batch of sequences touches few videos)
+        # Runs of consecutive crops of one shard (a training window is one): one slice copy each,
+        # straight from the mapped file, at about twice the rate of a gather (benchmarks/data_path.py).
+        cut = np.flatnonzero((wanted[1:] != wanted[:-1]) | (shard_rows[1:] != shard_rows[:-1] + 1)) + 1
+        if 4 * (len(cut) + 1) <= flat.size:
+            bounds = np.concatenate([[0], cut, [flat.size]])
+            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+                first = int(shard_rows[a])
+                out[a:b] = self.shard(split, names[wanted[a]])[first:first + b - a]
+            return out.reshape(rows.shape + (self.size, self.size, 3))
+        # scattered frames: one gather per video in the batch
         order = np.argsort(wanted, kind="stable")
         bounds = np.flatnonzero(np.diff(wanted[order])) + 1
-        for group in np.split(order, bounds) if flat.size else []:
+        for group in np.split(order, bounds):
             shard = self.shard(split, names[wanted[group[0]]])
             out[group] = shard[shard_rows[group]]
         return out.reshape(rows.shape + (self.size, self.size, 3))

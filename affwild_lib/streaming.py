@@ -92,7 +92,7 @@ class Streamer:
         self._history = np.zeros((0, int(self.encoder.outputs[0].shape[-1])), np.float32)
 
     def features(self, images: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
-        """(n, F) encoder features of ``n`` frames (images normalised to [-1, 1])."""
+        """(n, F) encoder features of ``n`` frames (the store's uint8 crops)."""
         from .engine import predict_batch
 
         n = len(images)

@@ -1,6 +1,6 @@
-"""Throughput of face preprocessing and of the frame store; prints a table, asserts nothing.
+"""Throughput of face preprocessing (decode, detect, landmarks, crop, write); prints a table, asserts nothing.
 
-    python benchmarks/prepare.py [--video V.mp4] [--frames 300] [--store-frames 20000]
+    python benchmarks/prepare.py [--video V.mp4] [--frames 300]
 
 Figures, per core (CPU seconds of this one process, its decoder threads included, so other
 load on the machine inflates them less than wall time; both are printed):
@@ -10,11 +10,12 @@ load on the machine inflates them less than wall time; both are printed):
   full-frame HOG detection on the frame enlarged for ``min_face``, the detector on full 640x360 frames, the
   tracking window, the shape predictor;
 - the whole ``prepare`` of a one-video Aff-Wild release at 640x360 (decode, detect, fit,
-  crop, write), one worker;
-- reading random batches of consecutive 96x96 sequences from memory-mapped shards.
+  crop, write), one worker.
+
+The training batches read from the store are ``benchmarks/data_path.py``'s.
 
 The 640x360 video is a synthetic Aff-Wild video (``data/synth``) upscaled 2x, unless
-``--video`` names one. Targets: prepare >= 100 frames/s per core; store > 20,000 frames/s.
+``--video`` names one. Target: prepare >= 100 frames/s per core.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from affwild_lib import faces, store
+from affwild_lib import faces
 from affwild_lib.prepare import prepare
 
 
@@ -110,49 +111,10 @@ def prepare_rate(video: Path, work: Path) -> tuple[str, int, float, float]:
             summary["frames"], wall, cpu)
 
 
-def store_rate(work: Path, n_frames: int, videos: int = 10, batch: int = 32, length: int = 10,
-               batches: int = 200) -> list[tuple[str, int, float, float]]:
-    rng = np.random.default_rng(0)
-    per_video = n_frames // videos
-    records = []
-    tile = rng.integers(0, 255, (per_video, 96, 96, 3), dtype=np.uint8)
-    for v in range(videos):
-        paths = store.shard_paths(work, "train", f"v{v}")
-        writer = store.ShardWriter(paths["frames"], 96)
-        for image in tile:
-            writer.append(image)
-        writer.close()
-        table = store.empty_table().reindex(range(per_video))
-        table["video"], table["split"], table["frame_index"] = f"v{v}", "train", np.arange(per_video)
-        table["row"] = np.arange(per_video)
-        table[["valence", "arousal"]] = rng.uniform(-1, 1, (per_video, 2)).astype(np.float32)
-        table[store.LANDMARK_COLUMNS] = rng.uniform(0, 1, (per_video, len(store.LANDMARK_COLUMNS))).astype(np.float32)
-        table[["x0", "y0", "side"]] = 0
-        table.to_parquet(paths["table"], index=False)
-        records.append({"video": f"v{v}", "split": "train"})
-    store.atomic_write_json(work / store.STORE_FILE, {"size": 96})
-    store.write_manifest(work, records)
-    fs = store.FrameStore(work)
-    windows = store.sequences(fs, "train", length=length, stride=1)
-    picks = [windows[rng.integers(0, len(windows), batch)] for _ in range(batches)]
-    rows = []
-    _, wall, cpu = timed(lambda: [fs.images("train", p) for p in picks])
-    rows.append((f"store: random batches {batch}x{length} of 96x96, uint8", batch * length * batches, wall, cpu))
-    _, wall, cpu = timed(lambda: [faces.normalise(fs.images("train", p)) for p in picks])
-    rows.append(("store: the same, normalised to float32 [-1, 1]", batch * length * batches, wall, cpu))
-    from affwild_lib.data import StoreBatches
-
-    train = StoreBatches(fs, "train", windows[: batch * 50], fs.labels("train"), batch, landmarks=True)
-    _, wall, cpu = timed(lambda: [train[i] for i in range(len(train))])
-    rows.append(("training batches as train builds them (StoreBatches)", batch * length * len(train), wall, cpu))
-    return rows
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, help="a 640x360 video (default: synthetic, upscaled)")
     parser.add_argument("--frames", type=int, default=300, help="frames of the 640x360 video")
-    parser.add_argument("--store-frames", type=int, default=20000, help="frames in the benchmark store")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (1 min) at start")
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,7 +125,6 @@ def main() -> None:
         rows = [("decode 640x360 H.264 to RGB (PyAV)", info.decoded, wall, cpu)]
         rows += face_rates(video, args.frames)
         rows.append(prepare_rate(video, tmp / "prep"))
-        rows += store_rate(tmp / "store", args.store_frames)
     print(f"\n{'step':<66} {'frames':>7} {'fps wall':>9} {'fps/CPU-s':>10}")
     for name, n, wall, cpu in rows:
         print(f"{name:<66} {n:>7} {n / wall:>9.0f} {n / max(cpu, 1e-9):>10.0f}")

@@ -17,6 +17,7 @@ Pooling, activations, the loss and the optimizer are left out.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 
@@ -57,7 +58,7 @@ def train_flops_per_frame(size: int, width: float = 1.0) -> float:
 
 def _data(batch, seq_len, size, seed=0):
     rng = np.random.default_rng(seed)
-    frames = rng.uniform(-1, 1, (batch, seq_len, size, size, 3)).astype(np.float32)
+    frames = rng.integers(0, 256, (batch, seq_len, size, size, 3)).astype(np.uint8)  # as the store's
     points = rng.uniform(0, 1, (batch, seq_len, N_LANDMARKS, 2)).astype(np.float32)
     labels = rng.uniform(-1, 1, (batch, seq_len, 2)).astype(np.float32)
     return frames, points, labels
@@ -92,8 +93,13 @@ def bench_keras(size, args):
         loss = model.train_on_batch((frames, points), labels)
     float(np.asarray(loss))  # wait for the device
     seconds = time.perf_counter() - started
-    label = f"keras/{keras.backend.backend()}" + (" mixed_bf16" if args.bf16 else " fp32")
-    return _report(label, size, args.batch * args.seq_len, seconds, args.steps, args.width)
+    return _report(_label_keras(args), size, args.batch * args.seq_len, seconds, args.steps, args.width)
+
+
+def _label_keras(args) -> str:
+    import keras
+
+    return f"keras/{keras.backend.backend()}" + (" mixed_bf16" if args.bf16 else " fp32")
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,10 +156,11 @@ def bench_torch(size, args, compiled: bool):
     frames, points, labels = (torch.from_numpy(a).to(device) for a in _data(args.batch, args.seq_len, size))
     frames = frames.permute(0, 1, 4, 2, 3).contiguous()
 
-    def step():
+    def step():  # uint8 crops normalised on the device, as our models' pixels layer does
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device, dtype=torch.bfloat16):
-            loss = torch_ccc_loss(labels, model(frames, points))
+            x = frames.float() * (1.0 / 127.5) - 1.0
+            loss = torch_ccc_loss(labels, model(x, points))
         loss.backward()
         optimizer.step()
         return loss
@@ -186,6 +193,7 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--bf16", action="store_true", help="Keras mixed_bfloat16 policy")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--cpu-small", action="store_true",
                         help="CPU settings: width 1/8, 2 sequences of 8 frames, 3 steps")
     args = parser.parse_args(argv)
@@ -199,18 +207,32 @@ def main(argv=None):
         print(f"  {size}x{size}: forward GFLOP/frame " + ", ".join(
             f"{k} {v / 1e9:.4f}" for k, v in parts.items())
             + f"; training {train_flops_per_frame(size, args.width) / 1e9:.4f}")
+    rows = []
+
+    def record(label, size, result):
+        fps, tflops = result
+        rows.append({"run": label, "size": size, "frames_per_s": round(fps, 1), "tflops": round(tflops, 3)})
+
     for size in args.sizes:
-        bench_keras(size, args)
-    if args.no_torch:
-        return
+        record(_label_keras(args), size, bench_keras(size, args))
     try:
         import torch  # noqa: F401
     except ImportError:
+        torch = None
         print("torch not installed: the PyTorch reference is skipped")
-        return
-    for size in args.sizes:
-        for compiled in (False, True):
-            bench_torch(size, args, compiled)
+    if torch is not None and not args.no_torch:
+        for size in args.sizes:
+            for compiled in (False, True):
+                record(f"torch {'compiled' if compiled else 'eager'}", size, bench_torch(size, args, compiled))
+    if args.json:
+        from pathlib import Path
+
+        Path(args.json).write_text(json.dumps({
+            "settings": {"width": args.width, "batch": args.batch, "seq_len": args.seq_len,
+                         "steps": args.steps, "warmup": args.warmup, "bf16": args.bf16},
+            "train_gflop_per_frame": {str(size): round(train_flops_per_frame(size, args.width) / 1e9, 4)
+                                      for size in args.sizes},
+            "runs": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

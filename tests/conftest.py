@@ -25,6 +25,11 @@ TIERS = ("unit", "train", "pipeline", "browser")
 TOY_SIZE = 32
 
 
+def as_pixels(x) -> np.ndarray:
+    """Values in [-1, 1] as the uint8 crops a model takes (``p / 127.5 - 1`` undone)."""
+    return np.clip(np.round((np.asarray(x) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
 _yielded = False
 
 

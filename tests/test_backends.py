@@ -79,7 +79,7 @@ def runs(tmp_path_factory):
         steps = (config["seq_len"],) if name == "cnn_rnn" else ()
         labels = rng.uniform(-1, 1, (6, *steps, 2))
         images = labels[..., None, None, :1] + rng.normal(0, 0.5, (6, *steps, 32, 32, 3))
-        np.savez(work / f"{name}_data.npz", images=images.astype("float32"),
+        np.savez(work / f"{name}_data.npz", images=np.clip(np.round((images + 1) * 127.5), 0, 255).astype("uint8"),
                  points=rng.normal(size=(6, *steps, 68, 2)).astype("float32"),
                  labels=labels.astype("float32"))
 

@@ -69,16 +69,6 @@ def carphone() -> list[np.ndarray]:
     return [f.rgb for f, _ in zip(faces.decode_video(carphone_path()), range(40))]
 
 
-def test_normalise_maps_uint8_to_minus_one_one():
-    x = np.array([0, 127, 128, 255], dtype=np.uint8)
-    y = faces.normalise(x)
-    assert y.dtype == np.float32
-    assert y[0] == -1.0 and y[-1] == 1.0
-    assert abs(y[1]) < 0.01 and abs(y[2]) < 0.01
-    with pytest.raises(TypeError):
-        faces.normalise(x.astype(np.float32))
-
-
 def test_crop_square_size_landmarks_inside_and_back_to_frame():
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)

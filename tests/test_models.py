@@ -9,6 +9,7 @@ import math
 import keras
 import numpy as np
 import pytest
+from conftest import as_pixels
 
 from affwild_lib.losses import CCCLoss, mse_loss
 from affwild_lib.models import MODELS, build, count_params, layer_table
@@ -150,7 +151,7 @@ def test_affwildnet_rnn_variants_of_tables_12_and_14(rnn, units, layers):
 def test_affwildnet_runs_on_any_sequence_length():
     model = build("cnn_rnn", **TINY)
     for steps in (1, 5):
-        frames = np.zeros((2, steps, 32, 32, 3), "float32")
+        frames = np.zeros((2, steps, 32, 32, 3), "uint8")
         points = np.zeros((2, steps, 68, 2), "float32")
         assert tuple(model([frames, points]).shape) == (2, steps, 2)
 
@@ -165,6 +166,29 @@ def test_fold_time_keeps_frames_apart():
     np.testing.assert_array_equal(y, x.reshape(3, 5, -1))
 
 
+# --- pixels: the model normalises the stored uint8 crops (Sect. 3.3) ------------------------
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_model_takes_uint8_and_maps_it_to_minus_one_one(name):
+    model = build(name, **TINY)
+    assert str(model.inputs[0].dtype) == "uint8"
+    layer = model.get_layer("pixels")
+    x = np.array([[0, 127, 128, 255]], dtype=np.uint8)
+    y = keras.ops.convert_to_numpy(layer(x))
+    assert y.dtype == np.float32 and y[0, 0] == -1.0 and y[0, -1] == 1.0
+    assert abs(y[0, 1]) < 0.01 and abs(y[0, 2]) < 0.01
+
+
+def test_predict_batch_refuses_float_images():
+    # a float crop would be cast to uint8 silently (and predict nonsense)
+    from affwild_lib.engine import predict_batch
+
+    model = build("vgg_face", landmarks=False, **TINY)
+    with pytest.raises(TypeError, match="takes uint8 images"):
+        predict_batch(model, np.zeros((2, 32, 32, 3), np.float32), 2)
+    assert predict_batch(model, np.zeros((2, 32, 32, 3), np.uint8), 4).shape == (2, 2)
+
+
 # --- heads, widths, registry ----------------------------------------------------------------
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -175,6 +199,7 @@ def test_emotions_head_gives_7_probabilities(name):
     # a symbolic sequence length (None) becomes 3 frames
     inputs = [rng.normal(size=(2, *(d or 3 for d in i.shape[1:]))).astype("float32")
               for i in model.inputs]
+    inputs[0] = as_pixels(inputs[0])
     probs = keras.ops.convert_to_numpy(model(inputs if len(inputs) > 1 else inputs[0]))
     np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
 
@@ -206,7 +231,7 @@ def learnable(n, steps=None, size=32, seed=0):
     colour = rng.uniform(-0.8, 0.8, (*shape, 3)).astype("float32")
     images = colour[..., None, None, :] + 0.1 * rng.normal(size=(*shape, size, size, 3))
     points = rng.normal(size=(*shape, 68, 2))
-    return images.astype("float32"), points.astype("float32"), colour[..., :2]
+    return as_pixels(images), points.astype("float32"), colour[..., :2]
 
 
 @pytest.mark.parametrize("name, steps, learning_rate", [

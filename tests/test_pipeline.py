@@ -36,37 +36,38 @@ def _source_files() -> list[str]:
     return sorted(f for f in out.decode().split("\0") if f and (ROOT / f).is_file())
 
 
-def sync_copy() -> Path:
-    """Make ``COPY`` the checkout's working tree (plus its own outputs) on the ci profile."""
+def sync_copy(copy: Path = COPY, profile: str = PROFILE) -> Path:
+    """Make ``copy`` the checkout's working tree (plus its own outputs) on ``profile`` (also
+    benchmarks/paper_synth_smoke.py's)."""
     files = _source_files()
-    listing = COPY / ".synced"
-    if COPY.exists() and not listing.is_file():  # a copy of unknown make: which files are stale?
-        shutil.rmtree(COPY)
+    listing = copy / ".synced"
+    if copy.exists() and not listing.is_file():  # a copy of unknown make: which files are stale?
+        shutil.rmtree(copy)
     before = set(listing.read_text().splitlines()) if listing.is_file() else set()
     for name in files:
         if name in OWN:
             continue
-        src, dst = ROOT / name, COPY / name
+        src, dst = ROOT / name, copy / name
         if (not dst.is_file() or dst.read_bytes() != src.read_bytes()
                 or dst.stat().st_mode != src.stat().st_mode):
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
     for gone in before - set(files) - OWN:  # deleted in the checkout since the last sync
-        (COPY / gone).unlink(missing_ok=True)
-        for folder in (COPY / gone).parents:  # and the folders that leaves empty
-            if folder == COPY or not folder.is_dir() or any(folder.iterdir()):
+        (copy / gone).unlink(missing_ok=True)
+        for folder in (copy / gone).parents:  # and the folders that leaves empty
+            if folder == copy or not folder.is_dir() or any(folder.iterdir()):
                 break
             folder.rmdir()
     listing.write_text("\n".join(files) + "\n")
-    params = COPY / "params.yaml"
+    params = copy / "params.yaml"
     text = params.read_text()
-    switched = re.sub(r"(?m)^profile: \S+", f"profile: {PROFILE}", text, count=1)
-    assert switched != text or f"profile: {PROFILE}" in text, "params.yaml has no 'profile:' line"
+    switched = re.sub(r"(?m)^profile: \S+", f"profile: {profile}", text, count=1)
+    assert switched != text or f"profile: {profile}" in text, "params.yaml has no 'profile:' line"
     if switched != text:
         params.write_text(switched)
-    (COPY / ".dvc" / "config.local").write_text("[core]\n    no_scm = true\n")  # a plain folder
-    (COPY / "data" / "real").mkdir(parents=True, exist_ok=True)
-    return COPY
+    (copy / ".dvc" / "config.local").write_text("[core]\n    no_scm = true\n")  # a plain folder
+    (copy / "data" / "real").mkdir(parents=True, exist_ok=True)
+    return copy
 
 
 def dvc(*args, check=True):

@@ -40,7 +40,7 @@ def predicted(weights):
 def crops():
     found = list(faces.face_crops(faces.decode_video(carphone_path()), SIZE, finder=faces.FaceFinder()))
     index = np.array([c.index for c in found])
-    images = faces.normalise(np.stack([c.image for c in found]))
+    images = np.stack([c.image for c in found])
     points = np.stack([c.landmarks for c in found]) / np.float32(SIZE)
     return index, images, points
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from affwild_lib.faces import normalise
 from affwild_lib.models import released as R
 from conftest import write_toy_store
 
@@ -39,7 +38,7 @@ def _ours(path, pixels):
     import keras
 
     model = keras.saving.load_model(path, compile=False)
-    return np.asarray(model.predict(normalise(pixels), verbose=0))
+    return np.asarray(model.predict(pixels, verbose=0))
 
 
 @pytest.mark.parametrize("kind", sorted(R.KINDS))
@@ -95,11 +94,10 @@ def test_on_jax_too(checkpoints, tmp_path):
     script = f"""
 import numpy as np, keras
 assert keras.backend.backend() == "jax"
-from affwild_lib.faces import normalise
 from affwild_lib.models import released as R
 R.import_checkpoint({str(checkpoints[kind])!r}, {kind!r}, {str(tmp_path / 'jax.keras')!r})
 model = keras.saving.load_model({str(tmp_path / 'jax.keras')!r}, compile=False)
-ours = np.asarray(model.predict(normalise(np.load({str(tmp_path / 'pixels.npy')!r})), verbose=0))
+ours = np.asarray(model.predict(np.load({str(tmp_path / 'pixels.npy')!r}), verbose=0))
 print(float(np.abs(ours - np.load({str(tmp_path / 'reference.npy')!r})).max()))
 """
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}

@@ -118,3 +118,22 @@ def test_is_complete_needs_the_record_and_matching_sizes(tmp_path):
     with open(paths["frames"], "ab") as handle:   # a shard that changed after its record
         handle.write(b"x")
     assert not store.is_complete(tmp_path, "train", "v", settings)
+
+
+def test_images_read_windows_and_scattered_rows_alike(tmp_path):
+    # issue 22: windows are copied as slices of the mapped shard, scattered frames gathered;
+    # both must give each row's own crop, in the order asked, across videos
+    from conftest import write_toy_store
+
+    fs = store.FrameStore(write_toy_store(tmp_path / "s", {"train": 3}, frames=40, size=8))
+    table = fs.table("train")
+    def one_by_one(rows):
+        return np.stack([fs.shard("train", table["video"].iloc[r])[table["row"].iloc[r]]
+                         for r in np.ravel(rows)]).reshape(np.shape(rows) + (8, 8, 3))
+    windows = np.array([np.arange(3, 11), np.arange(80, 88), np.arange(36, 44)])  # the last crosses videos
+    scattered = np.random.default_rng(0).permutation(len(table))[:30]
+    for rows in (windows, scattered, np.array([7]), windows[::-1]):
+        got = fs.images("train", rows)
+        assert got.shape == np.shape(rows) + (8, 8, 3) and got.dtype == np.uint8
+        np.testing.assert_array_equal(got, one_by_one(rows))
+    assert fs.images("train", np.zeros((0, 4), np.int64)).shape == (0, 4, 8, 8, 3)

@@ -22,7 +22,7 @@ def _model(rnn="gru", landmarks=True):
 
 def _frames(n, seed=0):
     rng = np.random.default_rng(seed)
-    images = rng.uniform(-1, 1, (n, SIZE, SIZE, 3)).astype(np.float32)
+    images = rng.integers(0, 256, (n, SIZE, SIZE, 3)).astype(np.uint8)
     points = rng.uniform(0, 1, (n, 68, 2)).astype(np.float32)
     return images, points
 

@@ -122,7 +122,7 @@ def test_seven_class_head_takes_every_prior_layer_but_the_output(tmp_path):
     t = transfer.resolve("emotiw-affwildnet", "tiny", prior_path=str(tmp_path / "prior.keras"),
                          **{k: v for k, v in FAST.items() if k != "bn_momentum"})
     model, info = transfer.build_model(t, np.zeros((4, 68, 2), np.float32))
-    frames = np.random.default_rng(0).uniform(-1, 1, (2, 5, SIZE, SIZE, 3)).astype(np.float32)
+    frames = np.random.default_rng(0).integers(0, 256, (2, 5, SIZE, SIZE, 3)).astype(np.uint8)
     points = np.full((2, 5, 68, 2), 0.5, np.float32)
     out = keras.ops.convert_to_numpy(model.predict_on_batch((frames, points)))
     assert out.shape == (2, 5, 7)

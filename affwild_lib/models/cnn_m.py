@@ -22,7 +22,7 @@ import math
 import keras
 from keras import layers
 
-from .heads import image_input, output_layer, scaled
+from .heads import image_input, output_layer, pixels, scaled
 
 
 
@@ -78,7 +78,7 @@ def build(input_size=96, width: float = 1.0, head: str = "va", fc_units: int = 4
     if fc_init not in FC_INITS:  # before any layer is built (no initialiser drawn)
         raise ValueError(f"fc_init must be one of {FC_INITS}, not {fc_init!r}")
     image = image_input(input_size)
-    x = layers.Flatten(name="flatten")(conv_part(image, width))
+    x = layers.Flatten(name="flatten")(conv_part(pixels(image), width))
     x = layers.Dense(scaled(fc_units, width), activation="relu", name="fc1", **_fc_init(fc_init))(x)
     out = output_layer(x, head, name="fc2", **_fc_init(fc_init))
     return keras.Model(image, out, name=name)

@@ -31,7 +31,7 @@ import keras
 from keras import layers, ops
 
 from . import resnet, vgg
-from .heads import N_LANDMARKS, LandmarkScaling, fc_stack, image_size, output_layer, rescaled
+from .heads import N_LANDMARKS, LandmarkScaling, PIXELS, fc_stack, image_size, output_layer, pixels
 
 BACKBONES = {
     # name: (conv part, fully connected 1 units at width 1), Table 8's caption
@@ -73,7 +73,7 @@ def build(input_size=96, seq_len: int | None = None, width: float = 1.0,
           rnn_units: int = 128, rnn_layers: int = 2, fc_units: int | None = None,
           dropout: float = 0.5, head: str = "va", name: str = "cnn_rnn",
           reset_after: bool = True, pool_padding: str = "valid",
-          rescale: tuple[float, float] | None = None) -> keras.Model:
+          rescale: tuple[float, float] = PIXELS) -> keras.Model:
     """A CNN-RNN: frames (B, T, H, W, 3) (+ landmarks (B, T, 68, 2)) -> (B, T, 2); with the
     defaults, AffWildNet of Table 8.
 
@@ -96,8 +96,8 @@ def build(input_size=96, seq_len: int | None = None, width: float = 1.0,
             raise ValueError(f"pool_padding={pool_padding!r} is for the VGG backbones, not {backbone!r}")
         conv_part = partial(vgg.conv_part, pool_padding=pool_padding)
 
-    frames = keras.Input(shape=(seq_len, *image_size(input_size), 3), name="frames")
-    x = conv_part(FoldTime(name="fold_time")(rescaled(frames, rescale)), width)
+    frames = keras.Input(shape=(seq_len, *image_size(input_size), 3), dtype="uint8", name="frames")
+    x = conv_part(FoldTime(name="fold_time")(pixels(frames, rescale)), width)
     x = layers.Flatten(name="flatten")(x)
     x = UnfoldTime(name="unfold_time")(x, frames)  # (B, T, features)
     inputs = frames

@@ -35,23 +35,37 @@ def image_size(input_size) -> tuple[int, int]:
     return int(height), int(width)
 
 
+#: Sect. 3.3's intensity normalisation, ``p / 127.5 - 1``: the store's uint8 [0, 255] to [-1, 1],
+#: as (scale, offset) of :func:`pixels`.
+PIXELS = (1.0 / 127.5, -1.0)
+
+
 def image_input(input_size, name: str = "image") -> keras.KerasTensor:
-    """A face crop, RGB, as the prepare stage writes it (values in [-1, 1])."""
-    return keras.Input(shape=(*image_size(input_size), 3), name=name)
+    """A face crop, RGB **uint8**, as the prepare stage stores it: the model normalises it
+    itself (:func:`pixels`), so batches cross to the device at a quarter of float32's bytes."""
+    return keras.Input(shape=(*image_size(input_size), 3), dtype="uint8", name=name)
 
 
-def rescaled(x, rescale: tuple[float, float] | None):
-    """``x * scale + offset`` as the model's first layer (``input_rescaling``), or ``x``.
+def pixels(x, rescale: tuple[float, float] = PIXELS):
+    """The model's first layer: uint8 intensities ``p`` to ``p * scale + offset`` in the compute
+    dtype (float32, or bfloat16 under a mixed policy: 0-255 are exact in both).
 
-    Our crops are ``p / 127.5 - 1`` (:func:`affwild_lib.faces.normalise`); a network trained on
-    other pixels takes them through this exact affine map, inside the model, so that every
-    reader of crops (evaluate, predict, streaming) feeds it unchanged: the authors' released
-    networks take ``(p - 128) / 128``, i.e. ``scale = 127.5 / 128``, ``offset = -0.5 / 128``.
+    Ours is Sect. 3.3's ``p / 127.5 - 1`` (:data:`PIXELS`). A network trained on other pixels
+    takes its own map here, inside the model, so that every reader of crops (train, evaluate,
+    predict, streaming) feeds the stored uint8 unchanged: the authors' released networks take
+    ``(p - 128) / 128`` (:data:`affwild_lib.models.released.RELEASE_PIXELS`).
     """
-    if rescale is None:
-        return x
     scale, offset = rescale
-    return layers.Rescaling(scale, offset, name="input_rescaling")(x)
+    return layers.Rescaling(scale, offset, name="pixels")(x)
+
+
+def check_images(model, images) -> None:
+    """Raise unless ``images`` are what ``model``'s first input takes: uint8 crops (a float array
+    in [-1, 1] would be cast to uint8 silently, and predict nonsense)."""
+    want = getattr(model.inputs[0], "dtype", None)
+    got = getattr(images, "dtype", None)
+    if want is not None and got is not None and str(got) != str(want):
+        raise TypeError(f"{model.name} takes {want} images (the store's crops, 0-255), got {got}")
 
 
 def landmarks_input(name: str = "landmarks") -> keras.KerasTensor:

@@ -21,7 +21,7 @@ What the release is, from its model code (``tf.train.list_variables`` names each
 
 Our builders make exactly these networks: SAME pooling, no landmarks, Keras' GRU with
 ``reset_after=False`` (TensorFlow 1's cell) and the gates reordered (:func:`gru_weights`), and
-the release's pixel scaling as the model's first layer (:func:`affwild_lib.models.heads.rescaled`)
+the release's pixel scaling as the model's first layer (:func:`affwild_lib.models.heads.pixels`)
 so that our ``[-1, 1]`` crops go in unchanged.
 
 Left out: the ResNet-50 AffWildNet (``affwildnet_resnet``). It is slim's ``resnet_v1_50``,
@@ -43,8 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: The release's pixels, (p - 128) / 128, from ours, p / 127.5 - 1 (heads.rescaled).
-RELEASE_RESCALE = (127.5 / 128.0, -0.5 / 128.0)
+#: The release's pixels, (p - 128) / 128, from the stored uint8 p (heads.pixels; ours: p / 127.5 - 1).
+RELEASE_PIXELS = (1.0 / 128.0, -1.0)
 #: Crop side and sequence length of the release (its evaluation script's flags).
 RELEASE_SIZE = 96
 RELEASE_WINDOW = 80
@@ -204,8 +204,8 @@ def check(kind: Kind, variables: dict[str, np.ndarray], source, width: float) ->
 
 
 def build(kind: str | Kind, width: float = 1.0):
-    """Our Keras model of the released network ``kind`` (random weights): 96 x 96 crops in our
-    ``[-1, 1]`` scaling; AffWildNet takes sequences of any length."""
+    """Our Keras model of the released network ``kind`` (random weights): 96 x 96 uint8 crops
+    as the store holds them; AffWildNet takes sequences of any length."""
     from . import cnn_rnn, vgg
 
     kind = kind if isinstance(kind, Kind) else kind_of(kind)
@@ -214,10 +214,10 @@ def build(kind: str | Kind, width: float = 1.0):
         return cnn_rnn.build(input_size=RELEASE_SIZE, seq_len=None, width=width,
                              backbone="vgg_face", landmarks=False, rnn="gru",
                              rnn_units=GRU_UNITS, rnn_layers=2, fc_units=kind.fc[0],
-                             reset_after=False, pool_padding="same", rescale=RELEASE_RESCALE,
+                             reset_after=False, pool_padding="same", rescale=RELEASE_PIXELS,
                              name=name)
     return vgg.build(input_size=RELEASE_SIZE, width=width, landmarks=False, fc_units=kind.fc,
-                     pool_padding="same", rescale=RELEASE_RESCALE, name=name)
+                     pool_padding="same", rescale=RELEASE_PIXELS, name=name)
 
 
 def gru_weights(gates_kernel, gates_bias, candidate_kernel, candidate_bias, n_inputs: int):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .heads import features_to_model, image_input, scaled
+from .heads import features_to_model, image_input, pixels, scaled
 
 STAGES = [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)]  # (maps, blocks, first stride)
 BN_EPSILON = 1.001e-5  # as in keras.applications, whose weights this matches
@@ -62,5 +62,5 @@ def build(input_size=96, width: float = 1.0, landmarks: bool = True, head: str =
     ``width`` scales the channels and ``fc_units`` (Sect. 4.2.1.1: 1500 and 256).
     """
     image = image_input(input_size)
-    x = conv_part(image, width)
+    x = conv_part(pixels(image), width)
     return features_to_model(image, x, landmarks, fc_units, dropout, width, head, name)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .heads import features_to_model, image_input, rescaled, scaled
+from .heads import PIXELS, features_to_model, image_input, pixels, scaled
 
 # (channels, number of 3x3 convs) of blocks 1-5 of Table 7
 TABLE_7_BLOCKS = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
@@ -45,14 +45,14 @@ def conv_part(x, width: float = 1.0, pool_padding: str = "valid"):
 
 def build(input_size=96, width: float = 1.0, landmarks: bool = True, head: str = "va",
           fc_units=(4096, 2048), dropout: float = 0.5, name: str = "vgg_face",
-          pool_padding: str = "valid", rescale: tuple[float, float] | None = None) -> keras.Model:
+          pool_padding: str = "valid", rescale: tuple[float, float] = PIXELS) -> keras.Model:
     """VGG-Face/VGG-16 CNN of Table 7: image (+ landmarks) -> (2,) valence-arousal, or (7,).
 
     ``landmarks=True`` is scenario 2 (inputs ``[image, landmarks]``, the paper's best, Table 10),
     ``False`` scenario 1 (input ``image``). ``width`` scales channels and ``fc_units``.
-    ``pool_padding`` and ``rescale`` (:func:`affwild_lib.models.heads.rescaled`) serve the
+    ``pool_padding`` and ``rescale`` (:func:`affwild_lib.models.heads.pixels`) serve the
     authors' released networks (:mod:`affwild_lib.models.released`).
     """
     image = image_input(input_size)
-    x = layers.Flatten(name="flatten")(conv_part(rescaled(image, rescale), width, pool_padding))
+    x = layers.Flatten(name="flatten")(conv_part(pixels(image, rescale), width, pool_padding))
     return features_to_model(image, x, landmarks, fc_units, dropout, width, head, name)

@@ -32,7 +32,7 @@ Converting the official weights, once, on your machine (``affwild weights import
 
 VGG-Face's Caffe ``VGG_FACE.caffemodel`` is not read: parsing it needs Caffe's protobuf schema.
 These networks were trained on differently normalised inputs (mean-subtracted 0-255 pixels)
-than our [-1, 1] crops; fine-tuning (Sect. 4.2) absorbs the difference.
+than ours (crops mapped to [-1, 1] by the model's ``pixels`` layer); fine-tuning (Sect. 4.2) absorbs the difference.
 """
 from __future__ import annotations
 
