@@ -225,12 +225,12 @@ def _train(args) -> int:
         print(f"epoch {epoch}: loss {row['loss']:.4f}, validation CCC {row['val_ccc_mean']:.3f}, "
               f"{row['seconds']:.0f} s", flush=True)
 
-    overrides = _variant(args)
+    overrides, trained = _variant(args), {}  # the models trained here, evaluated without reloading
     records = train_seeds(args.experiment, args.profile, out=args.out, resume=not args.no_resume,
                           verbose=0 if args.no_progress else "auto", on_epoch_end=epoch_line,
-                          log=lambda line: print(line, flush=True), **overrides)
+                          log=lambda line: print(line, flush=True), trained=trained, **overrides)
     result = (records[-1] if args.no_evaluate else
-              evaluate(args.experiment, args.profile, out=args.out, **overrides))
+              evaluate(args.experiment, args.profile, out=args.out, trained=trained, **overrides))
     print_json(_headline(result))
     return 0
 

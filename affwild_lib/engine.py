@@ -205,15 +205,17 @@ def predict_stream(model: keras.Model, store, split: str, window: int, landmarks
     (:mod:`affwild_lib.streaming`: ``mode`` "stream", the state carried, what ``affwild predict``
     does; or "sliding"), clipped to [-1, 1] as ``predict`` clips them. Not the tables' protocol
     (that is :func:`predict_rows`): the figures beside it."""
-    from .streaming import predict_video_rows
+    from .streaming import Streamer, predict_video_rows
 
     table = store.table(split)
     points = store.landmarks(split) if landmarks else None
     out = np.full((len(table), 2), np.nan, np.float32)
+    streamer = Streamer(model, window, mode)  # one for every video: compiled once
     for _, idx in table.groupby("video", sort=False).indices.items():
         idx = np.sort(idx)  # a video's rows in frame order
         out[idx] = predict_video_rows(model, store.images(split, idx),
-                                      None if points is None else points[idx], window, mode)
+                                      None if points is None else points[idx], window, mode,
+                                      streamer=streamer)
     return np.clip(out, -1.0, 1.0)
 
 

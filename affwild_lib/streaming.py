@@ -163,9 +163,13 @@ def _pieces(n: int, piece: int) -> list[int]:
 
 
 def predict_video_rows(model, images: np.ndarray, points: np.ndarray | None, window: int,
-                       mode: str = "stream", chunk: int = 512) -> np.ndarray:
-    """Predictions of all the face frames of one video, fed in chunks of ``chunk`` frames."""
-    streamer = Streamer(model, window, mode)
+                       mode: str = "stream", chunk: int = 512, streamer: Streamer | None = None) -> np.ndarray:
+    """Predictions of all the face frames of one video, fed in chunks of ``chunk`` frames.
+    ``streamer``: one made for ``model`` already (reset here), so that the videos of a split share
+    its compiled encoder and tail rather than tracing a new pair each."""
+    if streamer is None:
+        streamer = Streamer(model, window, mode)
+    streamer.reset()
     out = [streamer.push(images[s:s + chunk], None if points is None else points[s:s + chunk])
            for s in range(0, len(images), chunk)]
     return np.concatenate(out) if out else np.zeros((0, 2), np.float32)

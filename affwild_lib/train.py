@@ -154,14 +154,17 @@ def prepare_data(exp: Experiment):
 
 
 def train(name: str, profile: str | None = None, out=None, resume: bool = True, *,
-          verbose="auto", on_epoch_end=None, evaluate_after: bool = True, **overrides) -> dict:
+          verbose="auto", on_epoch_end=None, evaluate_after: bool = True,
+          trained: dict | None = None, **overrides) -> dict:
     """Train experiment ``name`` under ``profile``; evaluate the best epoch; return its metrics
     (``evaluate_after=False``: return the training record of ``train.json`` instead).
 
     ``resume``: continue from ``out/checkpoint`` after the last finished epoch (a run with
     other settings starts afresh, with a warning); False discards it. ``on_epoch_end(epoch,
     row)`` is called after each epoch's checkpoint. ``overrides`` replace resolved experiment
-    fields (``epochs=1``, ``store=...``).
+    fields (``epochs=1``, ``store=...``). ``trained``: where the model goes, its best epoch's
+    weights set, under the run's folder (when that epoch was trained in this process), for
+    :func:`evaluate` to use rather than load ``model.keras`` again.
     """
     exp = _sect4(resolve(name, profile, **overrides))
     folder = experiment_dir(name, out)
@@ -201,11 +204,15 @@ def train(name: str, profile: str | None = None, out=None, resume: bool = True, 
         val = E.va_scores(release[val_rows], E.predict_rows(model, store, "train", val_rows, exp, batch))
         return val["ccc_mean"], {f"val_{k}": v for k, v in val.items()}
 
+    best_weights = {}
+
     def keep(epoch, row, improved):  # the best model, the history, then the checkpoint
         history.append(row)
         if improved:
             meta.update(best_ccc=row["val_ccc_mean"], best_epoch=epoch)
             write_file(folder / "model.keras", lambda p: model.save(p), keep_suffix=True)
+            if trained is not None or evaluate_after:
+                best_weights["weights"] = model.get_weights()
         E.write_csv(folder / "history.csv", pd.DataFrame(history))
         meta.update(epoch=epoch, seconds=meta["seconds"] + row["seconds"], numpy_rng=_rng_state())
         save_checkpoint(ckpt, model, meta)
@@ -219,7 +226,11 @@ def train(name: str, profile: str | None = None, out=None, resume: bool = True, 
               "seconds": meta["seconds"], "backend": keras.backend.backend(), "n_devices": n_devices,
               **{k: meta.get(k) for k in ("init", "held_out_subjects", "annotators", "n_train_items")}}
     write_json(folder / TRAIN_RECORD, record)
-    return evaluate(name, profile, out, **overrides) if evaluate_after else record
+    trained = {} if trained is None else trained
+    if best_weights:  # the model.keras just written, without loading it (and tracing it) again
+        model.set_weights(best_weights["weights"])
+        trained[str(folder)] = model
+    return evaluate(name, profile, out, trained=trained, **overrides) if evaluate_after else record
 
 
 def seed_runs(exp: Experiment, folder: Path) -> list[tuple[int, Path]]:
@@ -233,7 +244,7 @@ def train_seeds(name: str, profile: str | None = None, out=None, *, log=None, **
     """:func:`train` once per seed of the profile (``train.seeds``), each resumable on its own;
     writes ``seeds/seeds.json``; returns the training records. One run per row cannot tell a
     gap from seed-to-seed noise (``shared/notes``: test CCC spreads by 0.08 over 3 seeds)."""
-    overrides = {k: v for k, v in kw.items() if k not in ("resume", "verbose", "on_epoch_end")}
+    overrides = {k: v for k, v in kw.items() if k not in ("resume", "verbose", "on_epoch_end", "trained")}
     exp = _sect4(resolve(name, profile, **overrides))
     folder = experiment_dir(name, out)
     records, runs = [], seed_runs(exp, folder)
@@ -285,12 +296,13 @@ def _resume(ckpt: Path, model, exp: Experiment, folder: Path) -> dict | None:
 # Evaluation
 
 
-def _test_predictions(model_path: Path, exp: Experiment, store: FrameStore):
+def _test_predictions(model_path: Path, exp: Experiment, store: FrameStore, model=None):
     """A saved model's test predictions: (model, per-frame frame of predictions, (n, 2)
     predictions, streaming scores or None). CNN-RNNs: the tables' non-overlapping windows of the
     training length (the paper's protocol), and beside them the state carried across each
-    video, as ``predict`` runs (``valence_stream``, ``arousal_stream``)."""
-    model = _load_fitting(model_path, exp, store).model
+    video, as ``predict`` runs (``valence_stream``, ``arousal_stream``). ``model``: that file's
+    model in memory already (just trained), used as it is."""
+    model = model if model is not None else _load_fitting(model_path, exp, store).model
     table, labels = store.table("test"), store.labels("test")
     pred = E.predict_rows(model, store, "test", np.arange(len(table)), exp)
     predictions = E.va_predictions(table, labels, pred)
@@ -347,10 +359,13 @@ def seed_summary(runs: list[dict], keys=SEED_SCORES) -> dict:
     return out
 
 
-def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> dict:
+def evaluate(name: str, profile: str | None = None, out=None, trained: dict | None = None,
+             **overrides) -> dict:
     """Evaluate the saved best model of ``name`` (and of each further seed) on the test split;
     write metrics.json, predictions.csv and seed_predictions/; return the metrics. Nothing is
-    written until every input is there."""
+    written until every input is there. ``trained``: run folder -> the model of its
+    ``model.keras`` already in memory (:func:`train`'s), used instead of loading the file."""
+    trained = trained or {}
     exp = _sect4(resolve(name, profile, **overrides))
     folder = experiment_dir(name, out)
     runs = seed_runs(exp, folder)
@@ -363,11 +378,13 @@ def evaluate(name: str, profile: str | None = None, out=None, **overrides) -> di
     store = FrameStore(exp.store)
     n_devices = E.distribution()[1]
     table, labels = store.table("test"), store.labels("test")
-    model, predictions, pred, streaming = _test_predictions(folder / "model.keras", exp, store)
+    model, predictions, pred, streaming = _test_predictions(folder / "model.keras", exp, store,
+                                                            trained.get(str(folder)))
     seeds = [{"seed": exp.seed, **E.va_scores(labels, pred), "streaming": streaming}]
     seed_frames = {}
     for seed, run_folder in runs[1:]:
-        _, frame, seed_pred, seed_stream = _test_predictions(run_folder / "model.keras", exp, store)
+        _, frame, seed_pred, seed_stream = _test_predictions(run_folder / "model.keras", exp, store,
+                                                             trained.get(str(run_folder)))
         seeds.append({"seed": seed, **E.va_scores(labels, seed_pred), "streaming": seed_stream})
         seed_frames[seed] = frame
 

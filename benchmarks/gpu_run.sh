@@ -17,9 +17,10 @@
 #      landmarks: dlib's models are not carried);
 #   3. training (TRAIN_S): `affwild train affwildnet --profile paper-synth` (full width, the
 #      paper's 80 x 80-frame batches on a GPU; --cpu: 1 sequence, 2 steps), on JAX.
-# Writes $OUT/gpu_run.json (OUT: the device tool's output folder; default ./_gpu_run) with each
-# step's exit status and seconds, the throughput table and the training's train.json and
-# metrics.json, then prints it. A step past its limit is recorded as such and the next runs.
+# Writes $OUT/gpu_run.json (OUT: the folder to write to; default ./_gpu_run) with each
+# step's exit status and seconds, the throughput table and the training's train.json,
+# metrics.json and history.csv (seconds per epoch), then prints it. A step past its limit
+# is recorded as such and the next runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MODE=gpu
@@ -85,6 +86,10 @@ record = {"mode": mode, "backend": os.environ.get("KERAS_BACKEND"), "cpus": os.c
           "throughput": read(out / "throughput.json"),
           "train": read(work / "affwildnet" / "train.json"),
           "metrics": read(work / "affwildnet" / "metrics.json")}
+history = work / "affwildnet" / "history.csv"  # per epoch: loss, validation CCC, seconds
+if history.is_file():
+    import csv
+    record["history"] = list(csv.DictReader(history.open()))
 try:
     import jax
     record["devices"] = [str(d) for d in jax.devices()]

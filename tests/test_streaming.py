@@ -51,6 +51,17 @@ def test_reset_starts_a_new_video_from_a_zero_state():
     assert np.abs(carried - first).max() > 1e-4  # the carried state changed the second pass
 
 
+def test_one_streamer_serves_every_video_of_a_split():
+    # predict_stream builds one Streamer for all the videos (compiled once), reset per video
+    model = _model()
+    videos = [_frames(n, seed=n) for n in (13, 21)]
+    shared = streaming.Streamer(model, T)
+    for images, points in videos:
+        alone = streaming.predict_video_rows(model, images, points, T)
+        np.testing.assert_allclose(streaming.predict_video_rows(model, images, points, T, streamer=shared),
+                                   alone, atol=1e-6)
+
+
 def test_sliding_windows_equal_the_model_on_each_window():
     import keras
 

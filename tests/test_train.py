@@ -136,10 +136,11 @@ def test_outputs_have_the_promised_fields(toy_store, tmp_path):
     # the official, pooled CCC is the numpy CCC of predictions.csv
     assert metrics["ccc_valence"] == pytest.approx(ccc(pred["valence"], pred["valence_pred"]), abs=1e-6)
     assert metrics["ccc_arousal"] == pytest.approx(ccc(pred["arousal"], pred["arousal_pred"]), abs=1e-6)
-    # evaluate alone gives the same numbers again
+    # evaluate alone (model.keras loaded) gives the numbers of the model kept in memory again
     again = evaluate("affwildnet", "tiny", out=out, store=str(toy_store), data_root=str(toy_store),
                      **FAST)
     assert again["ccc_mean"] == pytest.approx(metrics["ccc_mean"], abs=1e-6)
+    assert again["streaming"]["ccc_mean"] == pytest.approx(metrics["streaming"]["ccc_mean"], abs=1e-6)
 
 
 def test_seeds_train_apart_and_evaluate_reports_their_spread(toy_store, tmp_path):
