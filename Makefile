@@ -29,9 +29,11 @@ $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" bash scripts/bootstrap.sh
 	@touch $@
 
+# dvc repro with a warm `affwild` beside it (affwild_lib/forkserver.py): each training stage
+# forks a process that has TensorFlow imported already, rather than importing it again.
 book: $(STAMP)
 	@mkdir -p data/real  # tracked by data.dvc; empty unless you add the licensed releases
-	dvc repro
+	python -m affwild_lib.forkserver run dvc repro
 	@echo ""
 	@echo "The book is built: file://$(CURDIR)/_build/html/index.html"
 

@@ -633,6 +633,12 @@ def _chosen(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and os.environ.get("AFFWILD_WARM"):  # a warm process runs it, if it can
+        from .forkserver import delegate
+
+        code = delegate(os.environ["AFFWILD_WARM"], sys.argv)
+        if code is not None:
+            return code
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)  # an unknown subcommand exits 2 with the usage
     if extra:  # an unknown option: say so with the usage of the command it was given to

@@ -1,7 +1,7 @@
 """The training data path: batches from the frame store as ``affwild train`` builds them; prints a
 table, asserts nothing (issue 22).
 
-    python benchmarks/data_path.py [--store-frames 20000] [--batches 20] [--workers 2 4]
+    python benchmarks/data_path.py [--store-frames 20000] [--batches 20] [--workers 2 4] [--repeats 5]
 
 What is measured is the paper profile's AffWildNet batch: 80 sequences of 80 consecutive
 96 x 96 frames each, with their landmarks and labels, the windows drawn as ``train`` draws them
@@ -82,12 +82,16 @@ def normalise_before(images: np.ndarray) -> np.ndarray:
     return np.subtract(out, np.float32(1.0), out=out)
 
 
-def timed(fn, frames: int) -> tuple[float, float]:
-    """(frames per wall second, frames per CPU second of this process)."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    fn()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return frames / wall, frames / max(cpu, 1e-9)
+def timed(fn, frames: int, repeats: int) -> list[tuple[float, float]]:
+    """Per pass of ``fn`` (``repeats`` of them): (frames per wall second, frames per CPU second
+    of this process)."""
+    out = []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        out.append((frames / wall, frames / max(cpu, 1e-9)))
+    return out
 
 
 def main() -> None:
@@ -96,6 +100,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20, help="batches timed per row (default 20)")
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 4],
                         help="PyDataset worker threads to time (default: 2 4)")
+    parser.add_argument("--repeats", type=int, default=5, help="passes timed per row (default 5)")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
@@ -125,9 +130,9 @@ def main() -> None:
             for index in range(k):
                 r = one.rows(index)
                 _ = (normalise_before(gather_before(fs, "train", r)), one.points[r]), labels[r]
-        rows.append(("before: gather, then float32 [-1, 1] in NumPy (1 thread)", *timed(before, frames)))
+        rows.append(("before: gather, then float32 [-1, 1] in NumPy (1 thread)", timed(before, frames, args.repeats)))
         rows.append(("now: uint8, a slice copy per window (1 thread)",
-                     *timed(lambda: [one[i] for i in range(k)], frames)))
+                     timed(lambda: [one[i] for i in range(k)], frames, args.repeats)))
         for workers in args.workers:
             adapter = PyDatasetAdapter(batches(workers), shuffle=False)
             def through_keras():
@@ -135,14 +140,19 @@ def main() -> None:
                     pass
                 adapter.on_epoch_end()
             rows.append((f"now: through Keras' PyDataset iterator, {workers} worker threads",
-                         *timed(through_keras, frames)))
+                         timed(through_keras, frames, args.repeats)))
         batch = one[0][0][0]
         target = np.empty_like(batch)
         rows.append(("ceiling: memcpy of a batch's crops, RAM to RAM",
-                     *timed(lambda: [np.copyto(target, batch) for _ in range(k)], frames)))
-    print(f"{'rows of ' + str(frames) + ' frames each':<66} {'fps wall':>9} {'fps/CPU-s':>10}")
-    for name, wall, cpu in rows:
-        print(f"{name:<66} {wall:>9.0f} {cpu:>10.0f}")
+                     timed(lambda: [np.copyto(target, batch) for _ in range(k)], frames, args.repeats)))
+    print(f"{frames} frames a pass, {args.repeats} passes a row; frames/s (wall) median [min - max], "
+          "then each pass, then the median per CPU-second of this process")
+    print(f"{'':<62} {'median':>8} {'range':>17}  passes")
+    for name, passes in rows:
+        wall = np.array([w for w, _ in passes])
+        cpu = np.median([c for _, c in passes])
+        print(f"{name:<62} {np.median(wall):>8.0f} [{wall.min():>6.0f} - {wall.max():>6.0f}]  "
+              + " ".join(f"{w:.0f}" for w in wall) + f"  (CPU {cpu:.0f})")
     print(f"\nload average {os.getloadavg()[0]:.2f} (1 min) at the end; target >= 30,000 frames/s")
 
 

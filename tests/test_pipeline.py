@@ -92,8 +92,14 @@ def checkout_before():
 
 @pytest.fixture(scope="module")
 def reproduced(checkout_before):
+    """`dvc repro` as `make book` runs it: with a warm `affwild` beside it (affwild_lib.forkserver),
+    so the training stages do not each import TensorFlow again."""
     sync_copy()
-    return dvc("repro")
+    proc = subprocess.run([sys.executable, "-m", "affwild_lib.forkserver", "run", "dvc", "repro"],
+                          cwd=COPY, env=ENV, capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(f"dvc repro failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc
 
 
 # --------------------------------------------------------------------------------------------
