@@ -46,9 +46,10 @@ test: $(STAMP)
 	@mkdir -p data/real
 	python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
-# Jupyter refuses to run as root unless told (containers, CI boxes): say so only there.
+# JupyterLab with the project's settings (lab/overrides.json), the kernel "Python (affwild)" the
+# default, the file browser on notebooks/, opening on lab/start_here.ipynb: affwild_lib/lab.py.
 lab: $(STAMP)
-	jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	python -m affwild_lib.lab
 
 clean:
 	rm -rf _build book/executed

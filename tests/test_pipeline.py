@@ -395,12 +395,7 @@ def test_every_page_of_the_book_reads_well_in_a_browser(reproduced):
     MathJax shipped with the book (issue 23)."""
     from affwild_lib import book_browser
 
-    chromium = book_browser.chromium()
-    if not chromium:
-        message = "Chromium not found: install Debian's (apt-get install chromium) for the book's browser test"
-        if os.environ.get("AFFWILD_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    chromium = _chromium_or_skip("the book's browser test")
     sync_api = pytest.importorskip("playwright.sync_api")
     html = COPY / "_build" / "html"
     assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not shipped with the book"
@@ -417,6 +412,41 @@ def test_every_page_of_the_book_reads_well_in_a_browser(reproduced):
             assert page.locator("mjx-container").count() >= 1, "no typeset maths on chapter 03"
         browser.close()
     assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
+
+
+def _chromium_or_skip(what: str) -> str:
+    from affwild_lib import book_browser
+
+    chromium = book_browser.chromium()
+    if not chromium:
+        message = f"Chromium not found: install Debian's (apt-get install chromium) for {what}"
+        if os.environ.get("AFFWILD_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return chromium
+
+
+@pytest.mark.parametrize("stem", ["05_affwildnet", "00_overview"])
+def test_a_chapter_reads_and_runs_in_jupyterlab(reproduced, stem):
+    """Issue 24: `make lab`'s JupyterLab (affwild_lib.lab: its settings, jupyterlab-myst) on the
+    ci copy: the chapter's Markdown is rendered MyST (citations drawn, no role or directive
+    printed raw, no news pop-up), and Lab's own Run All runs every cell without an error."""
+    from affwild_lib import book_browser, lab
+
+    chromium = _chromium_or_skip("the JupyterLab test")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    before = (COPY / "notebooks" / f"{stem}.ipynb").read_bytes()
+    with lab.running(COPY, expose_app=True, autosave=False, env=ENV) as (url, token), \
+            sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=list(book_browser.FLAGS))
+        page = browser.new_page(viewport=book_browser.VIEWPORT)
+        seen = lab.open_notebook(page, url, token, f"notebooks/{stem}.ipynb")
+        errors = lab.run_all(page)
+        browser.close()
+    assert seen["markdown_cells"] >= 3 and seen["citations"] >= 1, seen
+    assert not seen["problems"], seen["problems"]
+    assert not errors, errors
+    assert (COPY / "notebooks" / f"{stem}.ipynb").read_bytes() == before  # nothing saved over it
 
 
 # Last, so that it covers every test of the module before it.
