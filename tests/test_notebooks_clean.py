@@ -115,3 +115,14 @@ def test_try_this_gives_commands_that_parse_and_their_measured_time(stem):
         build_parser().parse_args(shlex.split(command)[1:])  # exits 2 on a bad option
         assert "--out try/" in command, command  # beside the pipeline's outputs, never over them
     assert re.search(r"took [\d.]+ s", section) and "compare" in section, stem
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_chapter_says_in_lab_what_only_the_book_renders(path):
+    """Issue 24: in JupyterLab a glued value shows as its name and a citation as its key; a note
+    after the title says so, tagged remove-cell so that the book (which renders both) drops it."""
+    cells = json.loads(path.read_text())["cells"]
+    notes = [c for c in cells if c["cell_type"] == "markdown"
+             and "You are reading this chapter in JupyterLab" in "".join(c["source"])]
+    assert len(notes) == 1 and "remove-cell" in notes[0]["metadata"].get("tags", []), path.name
+    assert cells.index(notes[0]) == 1, f"{path.name}: the note belongs right after the title"

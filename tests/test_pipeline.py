@@ -202,6 +202,12 @@ def test_the_book_renders_glued_values(reproduced):
 # What each chapter computed
 
 
+def test_the_lab_only_note_is_left_out_of_the_book(reproduced):
+    # issue 24: each chapter's note for JupyterLab readers is tagged remove-cell
+    page = (COPY / "_build" / "html" / "book" / "executed" / "05_affwildnet.html").read_text()
+    assert "You are reading this chapter in JupyterLab" not in page and "AffWildNet" in page
+
+
 def test_database_chapter_sets_the_paper_beside_ours(reproduced):
     text = shown("01_aff_wild_database")
     assert "paper (Aff-Wild)" in text and "ours (synthetic" in text
