@@ -146,7 +146,10 @@ def _command_modules(sub: str) -> set[str]:
     top = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))],
                      type_ignores=[])
     main = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main")
-    return _imports(top, "affwild_lib") | _imports(main, "affwild_lib") | _imports(handler, "affwild_lib")
+    found = _imports(top, "affwild_lib") | _imports(main, "affwild_lib") | _imports(handler, "affwild_lib")
+    # main hands the command to a warm process when one runs (affwild_lib/forkserver.py): that
+    # process runs this same closure, so forkserver.py changes no output and is not walked
+    return {m for m in found if "forkserver" not in str(m)}
 
 
 def _stage_commands():
