@@ -61,16 +61,23 @@ def configure(copy: Path) -> dict:
 
 
 def repro(copy: Path, log) -> tuple[int, list[dict]]:
-    """``dvc repro`` in ``copy``; (exit status, one row per stage run: name, seconds, ok)."""
+    """``dvc repro`` in ``copy``; (exit status, one row per stage run: name, seconds, ok: False
+    where DVC reported the stage failed)."""
     env = {**os.environ, "KERAS_BACKEND": "jax", "DVC_NO_ANALYTICS": "1",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "PYTHONPATH": f"{copy / '.no-tensorflow'}{os.pathsep}{copy}"}
-    proc = subprocess.Popen(["dvc", "repro"], cwd=copy, env=env, stdout=subprocess.PIPE,
+    # --keep-going: a stage that fails leaves the stages that do not need it to run, and be seen
+    proc = subprocess.Popen(["dvc", "repro", "--keep-going"], cwd=copy, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     rows, started = [], None
     for line in proc.stdout:
         log.write(line)
         log.flush()
+        if line.startswith("ERROR: failed to reproduce '"):
+            failed = line.split("'")[1]
+            for row in rows:
+                if row["stage"] == failed:
+                    row["ok"] = False
         if line.startswith("Running stage '"):
             now = time.perf_counter()
             if rows:
@@ -81,7 +88,6 @@ def repro(copy: Path, log) -> tuple[int, list[dict]]:
     code = proc.wait()
     if rows:
         rows[-1]["seconds"] = round(time.perf_counter() - started, 1)
-        rows[-1]["ok"] = code == 0
     return code, rows
 
 
