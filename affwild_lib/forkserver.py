@@ -193,6 +193,8 @@ def run(command: list[str]) -> int:
     import subprocess
     import tempfile
 
+    from .parallel import end
+
     folder = tempfile.mkdtemp(prefix="affwild-warm-")
     path = str(Path(folder) / "socket")
     server = subprocess.Popen([sys.executable, "-m", "affwild_lib.forkserver", "serve", path],
@@ -202,11 +204,7 @@ def run(command: list[str]) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        end(server)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -63,6 +63,8 @@ def running(root: Path, timeout: float = 120.0, expose_app: bool = False, autosa
     import tempfile
     import urllib.request
 
+    from .parallel import end
+
     port, token = free_port(), "affwild-" + os.urandom(8).hex()
     args = command(root, port=port, token=token, browser=False)
     if expose_app:  # window.jupyterapp, for a test to drive Lab's own commands
@@ -93,11 +95,7 @@ def running(root: Path, timeout: float = 120.0, expose_app: bool = False, autosa
                     time.sleep(0.5)
             yield url, token
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            end(proc, timeout=20)
             log.close()
 
 

@@ -1,5 +1,6 @@
-"""The one process pool of the library: ``prepare`` (a video per task, Sect. 3.3) and
-``synth`` (a synthetic video per task) run their tasks with :func:`each`.
+"""The library's child processes. The one process pool: ``prepare`` (a video per task,
+Sect. 3.3) and ``synth`` (a synthetic video per task) run their tasks with :func:`each`. And
+:func:`end`, how a server the library started is stopped.
 
 Processes are started with ``spawn``, safe whatever the parent has loaded (threads,
 TensorFlow). On Ctrl-C or a failed task the queued tasks are cancelled and the workers ended at
@@ -36,3 +37,16 @@ def stop(pool: ProcessPoolExecutor) -> None:
         process.terminate()
     for process in processes:
         process.join(timeout=5)
+
+
+def end(proc, timeout: float = 10.0) -> None:
+    """End a server the library started (``subprocess.Popen``: the warm ``affwild``, a test's
+    JupyterLab): SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
