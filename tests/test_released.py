@@ -241,6 +241,28 @@ def test_the_command_line(checkpoints, tmp_path):
     assert proc.stderr.strip().splitlines()[-1].startswith("affwild: error: ")
 
 
+def test_without_tensorflow_the_import_says_what_to_do_and_writes_nothing(checkpoints, tmp_path,
+                                                                           monkeypatch, capsys):
+    """A JAX-only machine (the GPU path) has no TensorFlow: one line, no traceback, no file."""
+    from affwild_lib import cli
+
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # `import tensorflow` now fails
+    assert not R.tensorflow_available()
+    out = tmp_path / "v.keras"
+    code = cli.main(["weights", "import", str(checkpoints["vggface-2000"]), "--kind", "vggface-2000",
+                     "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "needs TensorFlow" in err and "any backend" in err
+    assert not out.exists() and not out.with_suffix(".json").exists()
+    for call in (lambda: R.write_checkpoint("vggface-2000", tmp_path / "c" / "model.ckpt", width=0.0625),
+                 lambda: R.release_forward({}, "vggface-2000", np.zeros((1, 96, 96, 3)))):
+        with pytest.raises(R.NeedsTensorFlow):
+            call()
+    monkeypatch.undo()  # TensorFlow as it was (re-importing it in one process is not safe)
+    assert R.tensorflow_available()
+
+
 # --------------------------------------------------------------------------------------------
 # Conv parts: VGG-Face from MatConvNet, VGG-16 and ResNet-50 from keras.applications files
 

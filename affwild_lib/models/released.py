@@ -62,6 +62,33 @@ class CheckpointError(ValueError):
     """A checkpoint that is not the release named: a missing, extra or misshapen variable."""
 
 
+class NeedsTensorFlow(CheckpointError):
+    """TensorFlow is not installed, and only it reads and writes TF 1 checkpoints."""
+
+
+def tensorflow():
+    """TensorFlow, which this module needs to read, write or recompute a TF 1 checkpoint. A
+    JAX-only machine (the GPU path, ``KERAS_BACKEND=jax``) has none and gets one line saying what
+    to do: import where TensorFlow is, then carry the ``.keras``, which runs on any backend."""
+    try:
+        import tensorflow as tf
+    except ImportError:
+        raise NeedsTensorFlow(
+            "the authors' checkpoints are TensorFlow 1 files, and reading or writing one needs "
+            "TensorFlow, which is not installed here: run `affwild weights import` where it is "
+            "(this project's environment pins it), then use the .keras it writes on any backend") from None
+    return tf
+
+
+def tensorflow_available() -> bool:
+    """Whether :func:`tensorflow` imports (chapter 09 leaves its parity check out otherwise)."""
+    try:
+        tensorflow()
+    except NeedsTensorFlow:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Kind:
     """One released network: its name in the release's evaluation script, its head."""
@@ -139,8 +166,7 @@ def layout(kind: str | Kind, width: float = 1.0) -> dict[str, tuple[int, ...]]:
 def read_checkpoint(source: str | Path) -> dict[str, np.ndarray]:
     """Every network variable of a TF 1 checkpoint (prefix ``.../model.ckpt-0``, or its folder)
     as NumPy arrays; the step counter and optimiser slots are left out."""
-    import tensorflow as tf
-
+    tf = tensorflow()
     source = Path(source)
     prefix = source
     if source.suffix in (".index", ".meta") or re.fullmatch(r"\.data-\d+-of-\d+", source.suffix):
@@ -321,8 +347,7 @@ def write_checkpoint(kind: str, prefix: str | Path, width: float = 1.0, seed: in
     """A checkpoint in the release's exact layout, random values, written as the release's were:
     ``tf.compat.v1`` variables in a graph and a ``Saver`` (``<prefix>-0`` with its ``.index``,
     ``.data-*`` and ``.meta``). Returns the checkpoint prefix."""
-    import tensorflow as tf
-
+    tf = tensorflow()
     rng = np.random.default_rng(seed)
     prefix = Path(prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
@@ -343,8 +368,7 @@ def write_checkpoint(kind: str, prefix: str | Path, width: float = 1.0, seed: in
 def release_forward(variables: dict[str, np.ndarray], kind: str, pixels: np.ndarray) -> np.ndarray:
     """The release's forward pass, raw TensorFlow ops in its model code's order: ``pixels``
     (B, T, 96, 96, 3) in [0, 255] (B, 96, 96, 3 for a CNN) -> (B, T, 2) (or (B, 2))."""
-    import tensorflow as tf
-
+    tf = tensorflow()
     kind_ = kind_of(kind)
     v = {n: tf.constant(a) for n, a in variables.items()}
     x = tf.constant(pixels, tf.float32)
