@@ -136,6 +136,23 @@ CLAIMS: tuple[Claim, ...] = (
           (("affwildnet", "baseline-cnnm"),),
           "Expected to reproduce: CNN-M takes no landmarks and trains on MSE.",
           "See the CNN-RNN claim: a miniature AffWildNet may train too briefly."),
+    Claim("fatauva-best", "FATAUVA-Net beats MM-Net and DRC-Net", "Table 6",
+          (("fatauva-net", "mm-net"), ("fatauva-net", "drc-net-deep")),
+          "Expected to reproduce: FATAUVA-Net starts from its attribute and AU stages, trained on "
+          "another corpus of synthetic faces, and the AUs it learns there are the facial actions "
+          "that show the affect; MM-Net and DRC-Net start from random weights (their teams' "
+          "pre-training is unknown).",
+          "FATAUVA-Net sees one frame at a time, MM-Net a window of frames; and a short AU stage "
+          "on a small corpus may teach little: then temporal context can win."),
+    Claim("entries-beaten", "AffWildNet beats the challenge entries", "Tables 6, 13",
+          (("affwildnet", "fatauva-net"), ("affwildnet", "mm-net"), ("affwildnet", "drc-net-deep")),
+          "Expected to reproduce against MM-Net and DRC-Net's deep variant (Table 6's row): "
+          "AffWildNet starts from the synthetic face-identity pre-training and takes the "
+          "landmarks, they start from random weights, on the images alone. Against FATAUVA-Net "
+          "we are less sure: its AU stage learns the facial actions that carry the affect here.",
+          "MM-Net is a CNN-RNN too, and its three memories see the same windows as AffWildNet's "
+          "GRU: if the landmarks and the pre-training buy little in a short run, it can match it; "
+          "FATAUVA-Net's AU stage gives it what the landmarks give AffWildNet."),
     # Sect. 5: the Aff-Wild prior (affwild_lib/transfer.py). Each compares the fine-tuned
     # AffWildNet with the paper's own control and with AffWildNet's architecture trained
     # without the prior, which isolates the prior from the architecture.
@@ -184,6 +201,12 @@ BUILT_IN = {
     "oversampling": "the trajectories are more often of positive than of negative valence, so some "
                     "quadrants are rare, as in Aff-Wild",
     "beats-baseline": "",
+    "fatauva-best": "the generator's facial actions, which FATAUVA-Net's AU stage learns on its own "
+                    "corpus, are a near-linear function of valence and arousal "
+                    "(affwild_lib.synth.affect.facial_drive): an AU stage teaches the affect's signal",
+    "entries-beaten": "the landmarks AffWildNet takes are the affect's own signal here (see the "
+                      "landmarks claim), and the entries take none; its pre-training corpus is "
+                      "drawn by the same face generator as the test faces",
     "recola-prior": "SynthRECOLA's faces come from the same face generator as SynthAffWild's, so "
                     "what AffWildNet learned of faces carries over by construction",
     "afewva-prior": "SynthAFEW-VA's faces come from the same face generator as SynthAffWild's, "

@@ -149,7 +149,7 @@ def _weights_import(args) -> int:
 
 
 def _add_experiments(commands) -> None:
-    """model-info (any named experiment), train, evaluate (a row of Tables 5, 9-14) each."""
+    """model-info (any named experiment), train, evaluate (a row of Tables 5, 6, 9-14) each."""
     from .experiments import EXPERIMENTS
 
     sect4 = [n for n, e in EXPERIMENTS.items() if e.dataset == "affwild"]
@@ -297,16 +297,18 @@ def _transfer(args) -> int:
 
 def _add_pretrain(commands) -> None:
     """pretrain-corpus and pretrain: Sect. 4.2's pre-training in the synthetic world."""
-    from .pretrain import CORPORA, CORPUS_OF, STANDS_FOR
+    from .pretrain import ALL_CORPORA, CORPUS_OF, ENTRY_CORPUS_OF, STANDS_FOR
 
     corpus = commands.add_parser(
-        "pretrain-corpus", help="draw a pre-training corpus (synthetic face identities or objects)",
+        "pretrain-corpus", help="draw a pre-training corpus (synthetic face identities, objects, attributes)",
         description="Draw the profile's pre-training corpus KIND into data/pretrain/KIND/ "
         "(corpus.npz: images and class labels; corpus.json): 'faces', new synthetic people "
         "(none a SynthAffWild subject) labelled by identity only, VGG-Face's and FaceValue's "
-        "role; 'objects', procedurally drawn objects under the same nuisances, ImageNet's role. "
+        "role; 'objects', procedurally drawn objects under the same nuisances, ImageNet's role; "
+        "'attributes', other new people labelled by their facial attributes and each frame's "
+        "facial-action intensities (never valence or arousal), FATAUVA-Net's corpora (Table 6). "
         "Sizes: params.yaml profiles.<profile>.pretrain.")
-    corpus.add_argument("kind", choices=CORPORA, help="faces | objects")
+    corpus.add_argument("kind", choices=ALL_CORPORA, help=" | ".join(ALL_CORPORA))
     corpus.add_argument("--profile", help="params.yaml profile (default: the active one)")
     corpus.add_argument("--out", type=folder, help="output folder (default data/pretrain/KIND)")
     corpus.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
@@ -317,9 +319,11 @@ def _add_pretrain(commands) -> None:
         "(data/pretrain/faces or objects) and write it to pretrained/BACKBONE/weights.npz, the "
         "layout the profiles' train.weights entries read, with weights.json and history.csv "
         "(the pre-training curve). Prints the record as one line of JSON last.",
-        epilog="backbones: " + "; ".join(f"{b}: {STANDS_FOR[b]}, corpus {CORPUS_OF[b]}"
-                                         for b in CORPUS_OF))
-    sub.add_argument("backbone", choices=list(CORPUS_OF), help=", ".join(CORPUS_OF))
+        epilog="backbones: " + "; ".join(f"{b}: {STANDS_FOR[b]}, corpus {c}" for b, c in
+                                         {**CORPUS_OF, **ENTRY_CORPUS_OF}.items())
+        + ". fatauva_net trains FATAUVA-Net's attribute stage, then its AU stage.")
+    backbones = [*CORPUS_OF, *ENTRY_CORPUS_OF]
+    sub.add_argument("backbone", choices=backbones, help=", ".join(backbones))
     sub.add_argument("--profile", help="params.yaml profile (default: the active one)")
     sub.add_argument("--out", type=folder, help="output folder (default pretrained/BACKBONE)")
     sub.add_argument("--quiet", action="store_true", help="no line per epoch")

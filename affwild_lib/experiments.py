@@ -1,4 +1,4 @@
-"""The named experiments: one per row of the paper's Tables 5 and 9-18 (Sects. 4 and 5).
+"""The named experiments: one per row of the paper's Tables 5, 6 and 9-18 (Sects. 4 and 5).
 
 One registry, :data:`EXPERIMENTS`. An :class:`Experiment` holds the paper's settings of one
 row: the dataset it is trained on (Aff-Wild for Sect. 4; RECOLA, AFEW-VA or AFEW for Sect. 5),
@@ -55,7 +55,7 @@ DATASETS = {
 #: Initialisation per conv backbone (Sect. 4.2): VGG-Face on faces, the others on ImageNet.
 #: CNN-M was pre-trained on FaceValue (Sect. 4.1.1).
 INIT_OF_BACKBONE = {"vgg_face": "vggface", "vgg16": "imagenet", "resnet50": "imagenet",
-                    "cnn_m": "facevalue"}
+                    "cnn_m": "facevalue", "fatauva_net": "attributes-aus"}
 #: The Sect. 4 experiment whose trained model is Sect. 5's prior.
 PRIOR = "affwildnet"
 #: Keys each profile block must give (params.yaml is the only place they are set).
@@ -92,6 +92,7 @@ class Experiment:
     dropout: float = 0.5
     oversampling: bool = True         # Sect. 4.2 quadrant oversampling
     init: str = "vggface"             # 'random' | 'imagenet' | 'vggface' | 'facevalue' | 'affwildnet'
+                                      # | 'attributes-aus' (FATAUVA-Net's stages, Table 6)
     mode: str = "whole"               # with the AffWildNet prior: 'whole' | 'frozen' (Sect. 4.2)
     seq_len: int | None = None        # frames per training sequence (CNN-RNNs only)
     epochs: int = 20
@@ -116,7 +117,10 @@ class Experiment:
 
     @property
     def is_rnn(self) -> bool:
-        return self.model == "cnn_rnn"
+        """Whether the model takes sequences of frames (a CNN-RNN, MM-Net, DRC-Net's LSTM)."""
+        from .models import RECURRENT
+
+        return self.model in RECURRENT
 
     @property
     def task(self) -> str:
@@ -163,6 +167,19 @@ def _cnn_rnn(name, rnn, layers, units, tables, **kw) -> Experiment:
                       tables=tables, **kw)
 
 
+def _entry(name, model, tables, init="random", **kw) -> Experiment:
+    """A challenge entry of Table 6 (Sect. 4.1.2) as a miniature of its description, trained as
+    AffWildNet's miniature is (same engine, loss, learning rate, dropout, oversampling and, per
+    kind, batch and budget): on the face images alone; from random weights where the team's
+    pre-training is unknown (MM-Net, DRC-Net: ours), from its attribute and AU stages where the
+    description gives them (FATAUVA-Net, ``init='attributes-aus'``)."""
+    from .models import RECURRENT
+
+    rnn = model in RECURRENT
+    return Experiment(name=name, model=model, backbone=model, landmarks=False, init=init,
+                      batch_size=80 if rnn else 50, seq_len=80 if rnn else None, tables=tables, **kw)
+
+
 def _sect5(name, dataset, model, tables, backbone=None, **kw) -> Experiment:
     """A row of Tables 15-18: trained on ``dataset`` from its backbone's pre-training (VGG-Face
     or ImageNet, the synthetic stand-ins on synthetic data) or from AffWildNet, without
@@ -206,7 +223,8 @@ _ALL = [
     _cnn("cnn-vggface-nooversampling", "vgg_face", ("oversampling:off",), oversampling=False,
          description="Best CNN without the quadrant oversampling of Sect. 4.2"),
     _cnn_rnn("affwildnet", "gru", 2, 128,
-             ("12:best CNN-GRU", "13:best CNN-RNN", "14:128 units, 2 Hidden Layers"),
+             ("12:best CNN-GRU", "13:best CNN-RNN", "14:128 units, 2 Hidden Layers",
+              "6x:AffWildNet (Table 13)"),
              description="AffWildNet (Table 8, Fig. 13): VGG-Face, landmarks, FC 4096, 2 x GRU 128"),
     _cnn_rnn("cnnrnn-lstm-2x128", "lstm", 2, 128, ("12:best CNN-LSTM",),
              description="AffWildNet with LSTM cells (no peepholes in Keras)"),
@@ -215,6 +233,17 @@ _ALL = [
     _cnn_rnn("cnnrnn-gru-1x128", "gru", 1, 128, ("14:128 units, 1 Hidden Layer",)),
     _cnn_rnn("cnnrnn-gru-1x150", "gru", 1, 150, ("14:150 units, 1 Hidden Layer",)),
     _cnn_rnn("cnnrnn-gru-2x150", "gru", 2, 150, ("14:150 units, 2 Hidden Layers",)),
+    # ---- Sect. 4.1.2: the challenge entries (Table 6), miniatures of the paper's descriptions
+    _entry("mm-net", "mm_net", ("6:MM-Net",),
+           description="MM-Net [31]: residual CNN per frame, three memory networks, their mean"),
+    _entry("fatauva-net", "fatauva_net", ("6:FATAUVA-Net",), init="attributes-aus",
+           description="FATAUVA-Net [5]: core, attribute, AU and V-A layers, trained in that order"),
+    _entry("drc-net-deep", "drc_net_deep", ("6:DRC-Net",),
+           description="DRC-Net [34], its best variant: deep Inception-ResNet per frame"),
+    _entry("drc-net-shallow", "drc_net_shallow", ("6x:DRC-Net, shallow Inception-ResNet",),
+           description="DRC-Net [34]'s shallow Inception-ResNet"),
+    _entry("drc-net-lstm", "drc_net_lstm", ("6x:DRC-Net, Inception-ResNet with LSTM",),
+           description="DRC-Net [34]'s Inception-ResNet with an LSTM over the frames"),
     # ---- Sect. 5.1.1: RECOLA (Table 15)
     _sect5_rnn("recola-affwildnet", "recola", ("15:Fine-tuned AffWildNet",), prior=True,
                description="AffWildNet fine-tuned on RECOLA, every layer, small learning rate"),

@@ -22,6 +22,16 @@ conv part in the ``.npz`` layout of :mod:`affwild_lib.models.weights` that the p
 ``weights:`` entries name, so one loader reads synthetic and converted real weights alike, and
 ``weights.json`` beside it says what it was trained on (copied into every ``metrics.json``).
 The ``paper`` profile reads the real converted weights instead and pre-trains nothing.
+
+A third corpus serves a challenge entry of Table 6 (Sect. 4.1.2), not Sect. 4.2:
+
+``attributes`` FATAUVA-Net's [5] corpora. Its team learned facial attributes and then action
+             units on other datasets than Aff-Wild; here, new synthetic people again (a seed key
+             of their own: none is a SynthAffWild subject nor a ``faces`` identity), each image
+             labelled by the person's attributes (:data:`ATTRIBUTES`) and the face's
+             intensities of the generator's nine facial actions at that frame. Never valence or
+             arousal. :func:`pretrain_fatauva` trains FATAUVA-Net's attribute stage, then its AU
+             stage, on it (``affwild pretrain fatauva_net``).
 """
 from __future__ import annotations
 
@@ -36,8 +46,14 @@ from .atomic import read_npz, write_file, write_json
 #: Which corpus stands for which pre-training (Sect. 4.1.1: FaceValue; Sect. 4.2: the rest).
 CORPUS_OF = {"vgg_face": "faces", "cnn_m": "faces", "vgg16": "objects", "resnet50": "objects"}
 STANDS_FOR = {"vgg_face": "VGG-Face (face identities)", "cnn_m": "FaceValue (faces)",
-              "vgg16": "ImageNet (objects)", "resnet50": "ImageNet (objects)"}
+              "vgg16": "ImageNet (objects)", "resnet50": "ImageNet (objects)",
+              "fatauva_net": "FATAUVA-Net's attribute and AU corpora (facial attributes, then AUs)"}
 CORPORA = ("faces", "objects")
+#: FATAUVA-Net's attribute and AU stages (Table 6): a corpus and a backbone beside Sect. 4.2's.
+ENTRY_CORPUS_OF = {"fatauva_net": "attributes"}
+ALL_CORPORA = (*CORPORA, "attributes")
+#: The attributes of the ``attributes`` corpus: what the generator knows of each person's look.
+ATTRIBUTES = ("male", "glasses", "long_hair", "bald", "curly_hair")
 #: Frame the faces are filmed in: Aff-Wild's tiny frame, so blur and noise are as there.
 FRAME = (320, 180)
 #: Frames apart of the images taken from one clip (0.8 s at 30 fps: another pose and
@@ -47,7 +63,7 @@ IMAGES_PER_CLIP = 2
 CORPUS_KEYS = ("classes", "images_per_class", "seed")
 TRAIN_KEYS = ("epochs", "batch", "learning_rate", "val_per_class")
 #: A seed-sequence key of its own: no corpus identity is ever a SynthAffWild subject.
-_FACES_KEY, _OBJECTS_KEY = 101, 102
+_FACES_KEY, _OBJECTS_KEY, _ATTRIBUTES_KEY = 101, 102, 103
 
 
 def settings(profile: str | None = None, root: Path | None = None) -> tuple[str, dict | None, dict]:
@@ -69,22 +85,37 @@ def settings(profile: str | None = None, root: Path | None = None) -> tuple[str,
 
 def face_images(identity_index: int, n: int, size: int, seed: int) -> np.ndarray:
     """``n`` face crops (size x size, uint8) of one new synthetic person."""
+    return _filmed(identity_index, n, size, seed, _FACES_KEY)[0]
+
+
+def attribute_images(identity_index: int, n: int, size: int, seed: int):
+    """``n`` face crops of one new person of the ``attributes`` corpus, (n, len(ATTRIBUTES))
+    attribute labels (the person's, 0 or 1) and (n, 9) facial-action intensities (the frame's)."""
+    images, aus, person = _filmed(identity_index, n, size, seed, _ATTRIBUTES_KEY)
+    look = [person.sex == "M", person.glasses, person.hair_style == "long",
+            person.hair_style == "bald", person.hair_style == "curly"]
+    return images, np.tile(np.asarray(look, np.float32), (n, 1)), aus.astype(np.float32)
+
+
+def _filmed(identity_index: int, n: int, size: int, seed: int, key: int):
+    """(n crops, their frames' facial actions, the person) of a new person filmed in clips."""
     from .faces import crop_square
     from .synth.domains import DOMAINS
     from .synth.face import random_identity
     from .synth.video import simulate
 
-    seq = np.random.SeedSequence(seed, spawn_key=(_FACES_KEY, identity_index))
+    seq = np.random.SeedSequence(seed, spawn_key=(key, identity_index))
     rng = np.random.default_rng(seq)
     sex = "M" if rng.random() < 0.5 else "F"
     person = random_identity(rng, f"P{identity_index:04d}", sex)
-    out = []
+    out, aus = [], []
     while len(out) < n:  # several clips: each has its own scene, light and background
         clip = simulate(rng, person, DOMAINS["affwild"], CLIP_STEP * IMAGES_PER_CLIP, 30.0, FRAME)
         for k in range(0, clip.n, CLIP_STEP)[: n - len(out)]:
             image, _, _ = crop_square(clip.renderer.frame(k, clip.points[k]), clip.landmarks[k], size)
             out.append(image)
-    return np.stack(out)
+            aus.append(clip.aus[k])
+    return np.stack(out), np.stack(aus), person
 
 
 def _object_prototype(rng: np.random.Generator) -> list[dict]:
@@ -150,42 +181,52 @@ def object_images(class_index: int, n: int, size: int, seed: int) -> np.ndarray:
 
 def make_corpus(kind: str, out: str | Path, classes: int, images_per_class: int, size: int,
                 seed: int = 0, progress: bool = True) -> dict:
-    """Write corpus ``kind`` (``faces`` or ``objects``) to ``out/corpus.npz`` (``images``
-    (N, size, size, 3) uint8, ``labels`` (N,) int) and ``out/corpus.json``; return the record."""
-    if kind not in CORPORA:
-        raise ValueError(f"corpus must be one of {', '.join(CORPORA)}, not {kind!r}")
+    """Write corpus ``kind`` (``faces``, ``objects`` or ``attributes``) to ``out/corpus.npz``
+    (``images`` (N, size, size, 3) uint8, ``labels`` (N,) int; ``attributes``: also
+    ``attributes`` (N, 5) and ``aus`` (N, 9)) and ``out/corpus.json``; return the record."""
+    if kind not in ALL_CORPORA:
+        raise ValueError(f"corpus must be one of {', '.join(ALL_CORPORA)}, not {kind!r}")
     for key, value in (("classes", classes), ("images_per_class", images_per_class), ("size", size)):
         if not isinstance(value, (int, np.integer)) or value < (2 if key != "size" else 16):
             raise ValueError(f"pretrain {key} must be an integer >= {2 if key != 'size' else 16}, "
                              f"not {value!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    draw = face_images if kind == "faces" else object_images
+    draw = {"faces": face_images, "objects": object_images, "attributes": attribute_images}[kind]
     start = time.perf_counter()
-    images = []
+    drawn = []
     from tqdm.auto import tqdm
 
     for c in tqdm(range(classes), desc=f"{kind} corpus", unit="class", disable=not progress):
-        images.append(draw(c, images_per_class, size, seed))
-    images = np.concatenate(images)
-    labels = np.repeat(np.arange(classes), images_per_class)
-    write_file(out / "corpus.npz", lambda p: np.savez_compressed(p, images=images, labels=labels),
-               keep_suffix=True)
+        got = draw(c, images_per_class, size, seed)
+        drawn.append(got if isinstance(got, tuple) else (got,))
+    arrays = dict(zip(("images", "attributes", "aus"), (np.concatenate(a) for a in zip(*drawn))))
+    arrays["labels"] = np.repeat(np.arange(classes), images_per_class)
+    write_file(out / "corpus.npz", lambda p: np.savez_compressed(p, **arrays), keep_suffix=True)
+    stands_for = {"faces": "VGG-Face's face identities", "objects": "ImageNet's objects",
+                  "attributes": "FATAUVA-Net's attribute and AU corpora"}[kind]
     record = {"corpus": kind, "classes": classes, "images_per_class": images_per_class,
-              "images": int(len(labels)), "size": size, "seed": seed,
-              "seconds": time.perf_counter() - start,
-              "stands_for": "VGG-Face's face identities" if kind == "faces" else "ImageNet's objects"}
+              "images": int(len(arrays["labels"])), "size": size, "seed": seed,
+              "seconds": time.perf_counter() - start, "stands_for": stands_for}
+    if kind == "attributes":
+        record.update(attributes=list(ATTRIBUTES), attribute_rates=[
+            float(r) for r in arrays["attributes"].mean(axis=0)], aus=int(arrays["aus"].shape[1]))
     write_json(out / "corpus.json", record)
     return record
 
 
 def load_corpus(folder: str | Path) -> tuple[np.ndarray, np.ndarray, dict]:
+    arrays, info = _read_corpus(folder, ["images", "labels"])
+    return arrays["images"], arrays["labels"], info
+
+
+def _read_corpus(folder: str | Path, keys: list[str]) -> tuple[dict, dict]:
     folder = Path(folder)
     path = folder / "corpus.npz"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: make the corpus first (`affwild pretrain-corpus`)")
-    arrays = read_npz(path, "make it again: `affwild pretrain-corpus KIND`", keys=["images", "labels"])
-    return arrays["images"], arrays["labels"], json.loads((folder / "corpus.json").read_text())
+    arrays = read_npz(path, "make it again: `affwild pretrain-corpus KIND`", keys=keys)
+    return arrays, json.loads((folder / "corpus.json").read_text())
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,6 +277,9 @@ def pretrain(backbone: str, corpus: str | Path, out: str | Path, width: float, i
     A fifth or so of each class (``val_per_class`` images) is held out: the validation accuracy
     per epoch is the pre-training curve chapter 04 shows.
     """
+    if backbone in ENTRY_CORPUS_OF:
+        return pretrain_fatauva(corpus, out, width, input_size, epochs, batch, learning_rate,
+                                val_per_class, seed, bn_momentum, log)
     import keras
     import pandas as pd
 
@@ -289,6 +333,93 @@ def pretrain(backbone: str, corpus: str | Path, out: str | Path, width: float, i
     return record
 
 
+def pretrain_fatauva(corpus: str | Path, out: str | Path, width: float, input_size: int,
+                     epochs: int, batch: int, learning_rate: float, val_per_class: int,
+                     seed: int = 0, bn_momentum: float | None = None, log=print) -> dict:
+    """FATAUVA-Net's first two stages, in order (Sect. 4.1.2, [5]): its core and attribute
+    layers learn the ``attributes`` corpus's facial attributes (a sigmoid and cross-entropy
+    each); then, started from them, the core, attribute and AU layers learn the facial-action
+    intensities (mean squared error). Each stage runs ``epochs`` epochs, the budget of every
+    pre-training. Writes ``out/weights.npz`` (the AU stage's layers, named as in
+    :func:`affwild_lib.models.fatauva_net.build`, which starts the V-A stage from them),
+    ``weights.json`` and ``history.csv`` (a row per stage and epoch); returns the record.
+
+    Validation holds out whole people, as many as ``val_per_class`` images are of each class,
+    so that an attribute is judged on faces the stage never saw."""
+    import keras
+    import pandas as pd
+
+    from . import engine as E
+    from .models import fatauva_net, save_npz_weights, transfer_weights
+
+    made = Path(corpus) / "corpus.json"
+    kind = json.loads(made.read_text()).get("corpus") if made.is_file() else None
+    if made.is_file() and kind != "attributes":
+        raise ValueError(f"{corpus}: a {kind!r} corpus; FATAUVA-Net pre-trains on the "
+                         "attributes corpus (`affwild pretrain-corpus attributes`)")
+    arrays, info = _read_corpus(corpus, ["images", "labels", "attributes", "aus"])
+    if info["size"] != input_size:
+        raise ValueError(f"{corpus}: images of {info['size']} px, the profile trains on "
+                         f"{input_size}; make the corpus at train.input_size")
+    images, labels = arrays["images"], arrays["labels"]
+    people = int(labels.max()) + 1
+    n_val = max(1, round(people * val_per_class / info["images_per_class"]))
+    if not 1 <= n_val < people:
+        raise ValueError(f"{corpus}: {people} people leave none to train on after {n_val} held out")
+    held = np.random.default_rng(seed).permutation(people)[:n_val]
+    val = np.isin(labels, held)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    E.seed_everything(seed)
+    rows, previous = [], None
+    stages = (("attributes", fatauva_net.attribute_model(input_size, width, arrays["attributes"].shape[1]),
+               arrays["attributes"], "binary_crossentropy", ["binary_accuracy"]),
+              ("aus", fatauva_net.au_model(input_size, width, arrays["aus"].shape[1]),
+               arrays["aus"], "mse", []))
+    for stage, model, target, loss, metrics in stages:
+        if previous is not None:  # "these layers are applied to supervise the learning of AUs"
+            copied, _ = transfer_weights(previous, model)
+            log(f"{stage} stage: starts from the {len(copied)} layers of the previous stage")
+        E.set_bn_momentum(model, bn_momentum)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
+
+        class Log(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.start = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None, stage=stage):
+                row = {"stage": stage, "epoch": epoch + 1, "loss": logs["loss"], "val_loss": logs["val_loss"],
+                       "val_accuracy": logs.get("val_binary_accuracy"),
+                       "seconds": time.perf_counter() - self.start}
+                rows.append(row)
+                log(f"{stage} epoch {row['epoch']}: loss {row['loss']:.3f}, validation loss {row['val_loss']:.3f}"
+                    + (f", accuracy {row['val_accuracy']:.3f}" if row["val_accuracy"] is not None else ""))
+
+        model.fit(images[~val], target[~val], batch_size=batch, epochs=epochs, shuffle=True,
+                  validation_data=(images[val], target[val]), verbose=0, callbacks=[Log()])
+        previous = model
+    layers = [layer.name for layer in previous.layers if layer.weights]
+    write_file(out / "weights.npz", lambda p: save_npz_weights(previous, p, layers), keep_suffix=True)
+    history = pd.DataFrame(rows)
+    E.write_csv(out / "history.csv", history)
+    last = {stage: history[history["stage"] == stage].iloc[-1] for stage in ("attributes", "aus")}
+    # the stages' baselines: each attribute's majority and each AU's mean, of the training people
+    majority = arrays["attributes"][~val].mean(axis=0) >= 0.5
+    chance = float(np.mean(arrays["attributes"][val] == majority))
+    mean_only = float(np.mean((arrays["aus"][val] - arrays["aus"][~val].mean(axis=0)) ** 2))
+    record = {"backbone": "fatauva_net", "corpus": info["corpus"], "stands_for": STANDS_FOR["fatauva_net"],
+              "classes": people, "train_images": int((~val).sum()), "val_images": int(val.sum()),
+              "held_out_people": int(n_val), "epochs": epochs, "steps": int(2 * -(-(~val).sum() // batch) * epochs),
+              "batch": batch, "learning_rate": learning_rate, "width": width, "input_size": input_size,
+              "seed": seed, "layers": layers, "stages": ["attributes", "aus"],
+              "attributes": list(ATTRIBUTES), "chance_accuracy": chance,
+              "final_val_accuracy": float(last["attributes"]["val_accuracy"]),
+              "final_val_au_mse": float(last["aus"]["val_loss"]), "au_mse_of_the_mean": mean_only,
+              "seconds": float(history["seconds"].sum()), "backend": keras.backend.backend()}
+    write_json(out / "weights.json", record)
+    return record
+
+
 def run(backbone: str, profile: str | None = None, root: Path | None = None,
         out: str | Path | None = None, log=print) -> dict:
     """``affwild pretrain BACKBONE``: pre-train it on its corpus as the profile says, into
@@ -296,8 +427,9 @@ def run(backbone: str, profile: str | None = None, root: Path | None = None,
     weights) writes only ``weights.json`` saying so."""
     from .config import repo_root
 
-    if backbone not in CORPUS_OF:
-        raise ValueError(f"backbone must be one of {', '.join(CORPUS_OF)}, not {backbone!r}")
+    corpus_of = {**CORPUS_OF, **ENTRY_CORPUS_OF}
+    if backbone not in corpus_of:
+        raise ValueError(f"backbone must be one of {', '.join(corpus_of)}, not {backbone!r}")
     root = Path(root) if root else repo_root()
     name, block, train = settings(profile, root)
     out = Path(out) if out else root / "pretrained" / backbone
@@ -310,7 +442,7 @@ def run(backbone: str, profile: str | None = None, root: Path | None = None,
                           f"train.weights entries name (converted real weights)"}
         write_json(out / "weights.json", record)
         return record
-    corpus = root / "data" / "pretrain" / CORPUS_OF[backbone]
+    corpus = root / "data" / "pretrain" / corpus_of[backbone]
     record = pretrain(backbone, corpus, out, width=float(train["width"]),
                       input_size=int(train["input_size"]), epochs=int(block["epochs"]),
                       batch=int(block["batch"]), learning_rate=float(block["learning_rate"]),
@@ -340,8 +472,9 @@ def run_corpus(kind: str, profile: str | None = None, root: Path | None = None,
                        int(train["input_size"]), int(block["seed"]), progress=progress)
 
 
-__all__ = ["CORPORA", "CORPUS_OF", "STANDS_FOR", "classifier", "conv_layers", "face_images", "records",
-           "load_corpus", "make_corpus", "object_images", "pretrain", "run", "run_corpus", "settings"]
+__all__ = ["ALL_CORPORA", "ATTRIBUTES", "CORPORA", "CORPUS_OF", "ENTRY_CORPUS_OF", "STANDS_FOR",
+           "attribute_images", "classifier", "conv_layers", "face_images", "records", "load_corpus",
+           "make_corpus", "object_images", "pretrain", "pretrain_fatauva", "run", "run_corpus", "settings"]
 
 
 def records(root: Path | None = None) -> dict[str, tuple[dict, "object"]]:

@@ -245,3 +245,39 @@ def write_layout(out_dir: str | os.PathLike, predictions: pd.DataFrame, n_frames
     return filled
 
 
+
+
+def score_as_entry(experiment: str | os.PathLike, gold: str | os.PathLike, out: str | os.PathLike) -> dict:
+    """An experiment's test predictions (``<experiment>/predictions.csv``) turned into a
+    challenge entry under ``out`` and scored as the organisers scored the teams: a value for
+    every frame of every gold video (:func:`write_layout` fills the frames without a face from
+    the nearest one), then ``affwild score`` on it, run as a command. Returns the command's JSON
+    result with ``filled`` (frames filled) and ``printed`` (its table)."""
+    import json
+    import subprocess
+    import sys
+
+    predictions = pd.read_csv(Path(experiment) / "predictions.csv", dtype={"video": str})
+    n_frames = {video: len(values) for video, values in read_layout(gold_folder(gold), gold=True)["valence"].items()}
+    filled = write_layout(out, predictions, n_frames)
+    run = subprocess.run([sys.executable, "-m", "affwild_lib", "score", str(out), str(gold)],
+                         capture_output=True, text=True)
+    if run.returncode:
+        raise ValueError(f"{out}: affwild score failed: {run.stderr.strip().splitlines()[-1] if run.stderr.strip() else run.returncode}")
+    return {**json.loads(run.stdout.strip().splitlines()[-1]), "filled": int(sum(filled.values())),
+            "printed": run.stdout}
+
+
+def score_entries(experiments: str | os.PathLike, names, gold: str | os.PathLike) -> pd.DataFrame:
+    """:func:`score_as_entry` for each experiment of ``names`` that has test predictions under
+    ``experiments``: one row per entry (CCC and MSE of valence and arousal over every gold frame,
+    their mean CCC, and the frames filled), as the organisers' table of the teams (Table 6)."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            if (Path(experiments) / name / "predictions.csv").is_file():
+                scored = score_as_entry(Path(experiments) / name, gold, Path(tmp) / name)
+                rows.append({"entry": name, **{k: scored[k] for k in (
+                    "ccc_valence", "ccc_arousal", "ccc_mean", "mse_valence", "mse_arousal", "filled")}})
+    return pd.DataFrame(rows, columns=["entry", "ccc_valence", "ccc_arousal", "ccc_mean", "mse_valence",
+                                       "mse_arousal", "filled"]).set_index("entry")

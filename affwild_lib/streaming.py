@@ -63,27 +63,15 @@ class Streamer:
         self.chunk = int(model.inputs[0].shape[1] or window)  # a model built for fixed windows
         self.landmarks = len(model.inputs) == 2
         self.encoder = keras.Model(model.inputs, rnns[0].input, name=f"{model.name}_encoder")
-        first = model.layers.index(rnns[0])
-        # The tail as one model, states in and out, so it runs compiled rather than eagerly.
-        feats = keras.Input(shape=(None, int(rnns[0].input.shape[-1])), name="features")
-        x, states_in, states_out, tail = feats, [], [], []
-        for layer in model.layers[first:]:
-            if isinstance(layer, layers.Dropout):
-                continue  # inactive at inference
-            tail.append(layer)
-            if not isinstance(layer, layers.RNN):
-                x = layer(x)
-                continue
-            twin = type(layer).from_config({**layer.get_config(), "return_state": True,
-                                             "return_sequences": True, "name": f"{layer.name}_stateful"})
-            units = int(layer.cell.units)
-            init = [keras.Input(shape=(units,), name=f"{layer.name}_state{k}")
-                    for k in range(2 if isinstance(layer, layers.LSTM) else 1)]
-            out = twin(x, initial_state=init if len(init) > 1 else init[0])
-            twin.set_weights(layer.get_weights())
-            x, states_in, states_out = out[0], states_in + init, states_out + list(out[1:])
-        self.tail = tail  # the original layers, zero state each call (sliding windows)
+        # The tail as one model, states in and out, so it runs compiled rather than eagerly;
+        # and, for sliding windows, as a model from a zero state.
+        width = int(rnns[0].input.shape[-1])
+        feats = keras.Input(shape=(None, width), name="features")
+        x, states_in, states_out = _tail(model, rnns[0].input, feats, stateful=True)
         self.stateful = keras.Model([feats, *states_in], [x, *states_out], name=f"{model.name}_stateful")
+        plain = keras.Input(shape=(self.window, width), name="window_features")
+        self.tail = keras.Model(plain, _tail(model, rnns[0].input, plain, stateful=False)[0],
+                                name=f"{model.name}_tail")
         self._zero = [np.zeros((1, int(t.shape[-1])), np.float32) for t in states_in]
         self.reset()
     def reset(self) -> None:
@@ -142,12 +130,43 @@ class Streamer:
             ends = np.arange(first, min(first + 256, len(history)))
             idx = np.maximum(ends[:, None] - np.arange(self.window - 1, -1, -1)[None, :], 0)
             # before the video's first frame the window repeats that frame, as padding does
-            x = keras.ops.convert_to_tensor(history[idx])
-            for layer in self.tail:
-                x = layer(x)
+            x = self.tail.predict_on_batch(history[idx])
             out.append(keras.ops.convert_to_numpy(x)[:, -1])
         self._history = history[-(self.window - 1):] if self.window > 1 else history[:0]
         return np.concatenate(out).astype(np.float32)
+
+
+def _tail(model, start, feats, stateful: bool):
+    """The layers of ``model`` after its tensor ``start`` (the first recurrent layer's input),
+    called again on ``feats`` in the graph's order, so that parallel recurrent branches (MM-Net's
+    memories, issue 21) are rebuilt as they are wired; with ``stateful``, each recurrent layer
+    as a twin that takes and returns its state. Dropout is left out (inactive at inference).
+    Returns (output, state inputs, state outputs)."""
+    import keras
+    from keras import layers
+
+    new = {id(start): feats}
+    states_in, states_out = [], []
+    for layer in model.layers:
+        node = layer._inbound_nodes[0]  # every layer of our models is called once
+        given = node.input_tensors
+        if not given or any(id(t) not in new for t in given):
+            continue  # the encoder's part, or an input
+        args = [new[id(t)] for t in given]
+        if isinstance(layer, layers.Dropout):
+            out = args[0]
+        elif isinstance(layer, layers.RNN) and stateful:
+            twin = type(layer).from_config({**layer.get_config(), "return_state": True,
+                                            "return_sequences": True, "name": f"{layer.name}_stateful"})
+            init = [keras.Input(shape=(int(layer.cell.units),), name=f"{layer.name}_state{k}")
+                    for k in range(2 if isinstance(layer, layers.LSTM) else 1)]
+            got = twin(args[0], initial_state=init if len(init) > 1 else init[0])
+            twin.set_weights(layer.get_weights())
+            out, states_in, states_out = got[0], states_in + init, states_out + list(got[1:])
+        else:
+            out = layer(args[0] if len(args) == 1 else args)
+        new[id(node.output_tensors[0])] = out
+    return new[id(model.outputs[0])], states_in, states_out
 
 
 def _pieces(n: int, piece: int) -> list[int]:

@@ -320,3 +320,43 @@ def test_cnn_m_fc_start_is_the_papers_or_glorots():
         cnn_m.build(input_size=48, width=0.0625, fc_init="he")
     assert resolve("baseline-cnnm", "paper").fc_init == "paper"
     assert resolve("baseline-cnnm", "tiny").model_config()["fc_init"] == "glorot"
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 21: the challenge entries of Table 6, miniatures of Sect. 4.1.2's descriptions
+
+
+@pytest.mark.parametrize("name,recurrent", [("mm_net", True), ("fatauva_net", False), ("drc_net_deep", False),
+                                            ("drc_net_shallow", False), ("drc_net_lstm", True)])
+def test_challenge_entries_build_at_both_sizes_and_predict_every_frame(name, recurrent):
+    import keras
+    import numpy as np
+
+    from affwild_lib.models import RECURRENT, blocks, build
+
+    assert (name in RECURRENT) == recurrent
+    with keras.StatelessScope(initialize_variables=False):
+        full = build(name, input_size=96, width=1.0)
+    assert full.count_params() > 10 * build(name, input_size=32, width=1 / 16).count_params()
+    model = build(name, input_size=32, width=1 / 16)
+    x = np.zeros((2, 5, 32, 32, 3) if recurrent else (2, 32, 32, 3), np.uint8)
+    assert model.predict_on_batch(x).shape == ((2, 5, 2) if recurrent else (2, 2))
+    with pytest.raises(ValueError, match="face images alone"):
+        build(name, input_size=32, width=1 / 16, landmarks=True)
+    assert blocks(model)["kind"].iloc[0] == "input"
+
+
+def test_mm_net_is_the_mean_of_its_three_memories():
+    import keras
+    import numpy as np
+
+    from affwild_lib.models import build
+    from affwild_lib.models.mm_net import MEMORIES
+
+    model = build("mm_net", input_size=32, width=1 / 16, dropout=0.0)
+    members = keras.Model(model.inputs, [model.get_layer(f"memory{k}_out").output for k in range(1, 4)])
+    x = np.random.default_rng(0).integers(0, 256, (2, 4, 32, 32, 3), dtype=np.uint8)
+    outs = members.predict_on_batch(x)
+    assert len(outs) == len(MEMORIES) == 3
+    np.testing.assert_allclose(model.predict_on_batch(x), np.mean(outs, axis=0), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(outs[0], outs[1])  # three different networks, not one thrice

@@ -215,7 +215,7 @@ def test_database_chapter_sets_the_paper_beside_ours(reproduced):
 
 
 @pytest.mark.parametrize("stem,tables,claim_keys", [
-    ("03_challenge_baseline", [5], []),
+    ("03_challenge_baseline", [5, 6], ["fatauva-best", "entries-beaten"]),
     ("04_cnn_ablations", [9, 10, 11], ["vggface-backbone", "pretraining", "landmarks", "mean-annotators",
                                        "ccc-loss", "oversampling"]),
     ("05_affwildnet", [12, 13, 14], ["gru-lstm", "cnn-rnn", "beats-baseline", "two-layers", "128-units"]),

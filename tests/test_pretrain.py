@@ -114,3 +114,59 @@ def test_a_profile_without_pretrain_block_pretrains_nothing(tmp_path):
     record = P.run("vgg_face", "paper", root=tmp_path)
     assert record["pretrained"] is False and "converted real weights" in record["note"]
     assert not (tmp_path / "pretrained" / "vgg_face" / "weights.npz").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# FATAUVA-Net's attribute and AU stages (Table 6, issue 21)
+
+
+def test_the_attributes_corpus_labels_each_person_and_each_frame_never_the_affect(tmp_path):
+    from affwild_lib.synth.face import AUS
+
+    images, attributes, aus = P.attribute_images(2, 6, SIZE, seed=0)
+    assert images.shape == (6, SIZE, SIZE, 3) and attributes.shape == (6, len(P.ATTRIBUTES))
+    assert aus.shape == (6, len(AUS)) and np.isin(attributes, (0, 1)).all()
+    assert (attributes == attributes[0]).all()  # the person's look, the same in every image
+    assert aus.std(axis=0).max() > 0.01  # the face's actions change from frame to frame
+    assert (attributes[0, 3] + attributes[0, 4] + attributes[0, 2]) <= 1  # one hair style
+    # other people than the faces corpus's (and so than SynthAffWild's: another seed key)
+    assert not np.array_equal(images, P.face_images(2, 6, SIZE, seed=0))
+    P.make_corpus("attributes", tmp_path / "a", classes=3, images_per_class=4, size=SIZE, progress=False)
+    got, info = P._read_corpus(tmp_path / "a", ["images", "labels", "attributes", "aus"])
+    assert got["attributes"].shape == (12, 5) and got["aus"].shape == (12, len(AUS))
+    assert sorted(got) == ["attributes", "aus", "images", "labels"]  # no valence, no arousal
+    assert info["attributes"] == list(P.ATTRIBUTES)
+
+
+def test_fatauva_stages_run_in_order_and_start_the_va_network(tmp_path):
+    """Attributes, then AUs from the attribute stage's layers, then the V-A model loads them."""
+    import keras
+
+    from affwild_lib.models import build, load_npz_weights
+
+    P.make_corpus("attributes", tmp_path / "a", classes=4, images_per_class=4, size=SIZE, progress=False)
+    lines = []
+    record = P.pretrain("fatauva_net", tmp_path / "a", tmp_path / "f", width=1 / 16, input_size=SIZE,
+                        epochs=2, batch=8, learning_rate=1e-3, val_per_class=1, log=lines.append)
+    assert record["stages"] == ["attributes", "aus"] and record["held_out_people"] == 1
+    assert any(line.startswith("aus stage: starts from the 8 layers") for line in lines)
+    history = __import__("pandas").read_csv(tmp_path / "f" / "history.csv")
+    assert list(history["stage"]) == ["attributes"] * 2 + ["aus"] * 2
+    assert 0 <= record["chance_accuracy"] <= 1 and record["final_val_au_mse"] > 0
+    model = build("fatauva_net", input_size=SIZE, width=1 / 16)
+    before = model.get_layer("core1_conv").get_weights()[0].copy()
+    loaded = load_npz_weights(model, tmp_path / "f" / "weights.npz")
+    assert "core1_conv" in loaded and "au_out" in loaded and "fc_out" not in loaded
+    assert not np.allclose(before, model.get_layer("core1_conv").get_weights()[0])
+    # the V-A layer reads the AU intensities: the AU stage's own network, unchanged
+    aus = keras.Model(model.inputs, model.get_layer("au_out").output)
+    stage = P._read_corpus(tmp_path / "a", ["images"])[0]["images"][:2]
+    from affwild_lib.models import fatauva_net
+
+    reference = fatauva_net.au_model(SIZE, 1 / 16)
+    load_npz_weights(reference, tmp_path / "f" / "weights.npz")
+    np.testing.assert_allclose(aus.predict_on_batch(stage), reference.predict_on_batch(stage), atol=1e-5)
+    P.make_corpus("faces", tmp_path / "faces", classes=2, images_per_class=2, size=SIZE, progress=False)
+    with pytest.raises(ValueError, match="attributes corpus"):
+        P.pretrain("fatauva_net", tmp_path / "faces", tmp_path / "g", width=1 / 16, input_size=SIZE,
+                   epochs=1, batch=8, learning_rate=1e-3, val_per_class=1)

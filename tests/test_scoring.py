@@ -206,3 +206,25 @@ def test_cli_bad_input_is_one_line_and_exit_1(dirs):
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert f"{pred / 'valence' / 'a.txt'}:2:" in proc.stderr
+
+
+def test_experiments_are_scored_as_challenge_entries(tmp_path):
+    """Issue 21: an experiment's predictions become an entry (every gold frame, the faceless
+    ones filled from the nearest) and `affwild score` scores it, as the organisers did."""
+    import pandas as pd
+
+    from affwild_lib.scoring import score_entries
+
+    gold = tmp_path / "gold"
+    for dim, values in (("valence", [0.1, 0.2, 0.3, 0.4]), ("arousal", [0.0, -0.1, 0.2, 0.1])):
+        (gold / dim).mkdir(parents=True)
+        (gold / dim / "v1.txt").write_text("".join(f"{x}\n" for x in values))
+    exp = tmp_path / "experiments" / "mm-net"
+    exp.mkdir(parents=True)
+    pd.DataFrame({"video": ["v1"] * 3, "frame_index": [0, 1, 3], "valence": [0.1, 0.2, 0.4],
+                  "arousal": [0.0, -0.1, 0.1], "valence_pred": [0.1, 0.2, 0.4],
+                  "arousal_pred": [0.0, -0.1, 0.1]}).to_csv(exp / "predictions.csv", index=False)
+    table = score_entries(tmp_path / "experiments", ["mm-net", "not-trained"], gold)
+    assert list(table.index) == ["mm-net"] and table.loc["mm-net", "filled"] == 1
+    assert table.loc["mm-net", "mse_valence"] > 0  # frame 2 filled from a neighbour, so not perfect
+    assert 0.5 < table.loc["mm-net", "ccc_valence"] < 1

@@ -84,3 +84,20 @@ def test_a_cnn_is_refused_and_modes_are_checked():
         streaming.Streamer(build("vgg_face", input_size=SIZE, width=1 / 16), T)
     with pytest.raises(ValueError, match="mode must be one of"):
         streaming.Streamer(_model(), T, mode="bidirectional")
+
+
+def test_parallel_memories_stream_and_slide_as_the_model_runs(tmp_path):
+    """Issue 21: MM-Net's three memory networks sit side by side after the CNN; the streamer
+    rebuilds that graph (not a chain of layers), in both modes."""
+    import keras
+
+    from affwild_lib.models import build
+
+    model = build("mm_net", input_size=SIZE, width=1 / 16)
+    images, _ = _frames(30, seed=2)
+    whole = keras.ops.convert_to_numpy(model.predict_on_batch(images[None]))[0]
+    np.testing.assert_allclose(streaming.predict_video_rows(model, images, None, T, "stream", chunk=7),
+                               whole, atol=2e-5)
+    got = streaming.predict_video_rows(model, images, None, T, "sliding", chunk=11)
+    expected = keras.ops.convert_to_numpy(model.predict_on_batch(images[29 - T + 1:30][None]))[0, -1]
+    np.testing.assert_allclose(got[29], expected, atol=2e-5)

@@ -82,7 +82,8 @@ def test_batches_are_deterministic_per_epoch(toy_store):
 # Training: every architecture family learns the toy signal
 
 
-@pytest.mark.parametrize("name", ["baseline-cnnm", "cnn-vggface", "cnn-resnet50", "affwildnet"])
+@pytest.mark.parametrize("name", ["baseline-cnnm", "cnn-vggface", "cnn-resnet50", "affwildnet", "mm-net",
+                                  "fatauva-net"])
 def test_training_learns(name, toy_store, tmp_path):
     # the deep, thin miniatures learn the toy signal in a few steps without dropout
     kw = {"cnn-resnet50": dict(max_steps_per_epoch=10, dropout=0.0, bn_momentum=0.5),

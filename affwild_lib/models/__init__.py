@@ -6,7 +6,11 @@
 - ``resnet50``: ResNet-50 CNN, FC 1500-256-2 (Fig. 11): image [, landmarks] -> (2,);
 - ``cnn_rnn``: CNN + fc1 + RNN (Sect. 4.2.1.3): frames [, landmarks] -> (T, 2); AffWildNet
   (Table 8, Fig. 13) is its configuration :data:`AFFWILDNET` (VGG-Face, 2 x GRU 128), the
-  defaults.
+  defaults;
+- ``mm_net``, ``fatauva_net``, ``drc_net_shallow``, ``drc_net_deep``, ``drc_net_lstm``: the
+  three challenge entries of Table 6 (Sect. 4.1.2), miniatures of the paper's descriptions
+  (``mm_net.py``, ``fatauva_net.py``, ``drc_net.py``); the recurrent ones (:data:`RECURRENT`)
+  take frames like ``cnn_rnn``.
 
 Shapes: image (B, H, W, 3); landmarks (B, 68, 2); frames (B, T, H, W, 3) with landmarks
 (B, T, 68, 2). Every builder takes ``input_size`` (96, or (H, W)), ``width`` (multiplier of
@@ -29,6 +33,11 @@ _LAZY = {"AFFWILDNET": "cnn_rnn", "MODELS": "registry", "blocks": "registry", "b
          "save_npz_weights": "weights", "transfer_weights": "weights"}
 
 
+#: The models that take sequences of frames (B, T, H, W, 3) and predict every frame (a plain
+#: constant, so that the experiments' registry reads it without loading Keras).
+RECURRENT = frozenset({"cnn_rnn", "mm_net", "drc_net_lstm"})
+
+
 def __getattr__(name: str):
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -37,4 +46,4 @@ def __getattr__(name: str):
     return value
 
 
-__all__ = sorted(_LAZY)
+__all__ = sorted([*_LAZY, "RECURRENT"])

@@ -6,7 +6,7 @@ from functools import partial
 
 import keras
 
-from . import cnn_m, cnn_rnn, resnet, vgg
+from . import cnn_m, cnn_rnn, drc_net, fatauva_net, mm_net, resnet, vgg
 
 MODELS = {
     "cnn_m": cnn_m.build,
@@ -14,6 +14,10 @@ MODELS = {
     "vgg16": partial(vgg.build, name="vgg16"),
     "resnet50": resnet.build,
     "cnn_rnn": cnn_rnn.build,
+    # the challenge entries of Table 6 (Sect. 4.1.2), as miniatures of their descriptions
+    "mm_net": mm_net.build,
+    "fatauva_net": fatauva_net.build,
+    **{f"drc_net_{v}": partial(drc_net.build, variant=v) for v in drc_net.VARIANTS},
 }
 
 
