@@ -80,6 +80,23 @@ def test_model_info_prints_summary_then_json_with_params_and_layers():
     assert "Total params" in proc.stdout
 
 
+@pytest.mark.parametrize("name,last", [("mm-net", [None, None, 2]), ("fatauva-net", [None, 2]),
+                                       ("drc-net-deep", [None, 2])])
+def test_model_info_prints_each_challenge_entry_at_the_papers_size(name, last):
+    """Table 6's three systems (issue 21), as built at 96 x 96 and full width."""
+    import json
+
+    from affwild_lib.experiments import resolve
+    from affwild_lib.models import count_params
+
+    proc = _affwild("model-info", name, "--profile", "paper")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    exp = resolve(name, "paper")
+    assert info["params"] == count_params(exp.model, **exp.model_config()) > 100_000
+    assert info["layers"][0]["output_shape"][-3:] == [96, 96, 3] and info["layers"][-1]["output_shape"] == last
+
+
 def test_unknown_experiment_lists_the_known_ones():
     proc = _affwild("train", "no-such-experiment")
     assert proc.returncode == 2 and "affwildnet" in proc.stderr
