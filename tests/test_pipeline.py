@@ -51,7 +51,8 @@ def sync_copy(copy: Path = COPY, profile: str = PROFILE) -> Path:
         if (not dst.is_file() or dst.read_bytes() != src.read_bytes()
                 or dst.stat().st_mode != src.stat().st_mode):
             dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
+            # a fresh mtime (not copy2's): Sphinx rereads what changed by its mtime
+            shutil.copy(src, dst)
     for gone in before - set(files) - OWN:  # deleted in the checkout since the last sync
         (copy / gone).unlink(missing_ok=True)
         for folder in (copy / gone).parents:  # and the folders that leaves empty
