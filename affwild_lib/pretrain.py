@@ -339,7 +339,7 @@ def pretrain_fatauva(corpus: str | Path, out: str | Path, width: float, input_si
     """FATAUVA-Net's first two stages, in order (Sect. 4.1.2, [5]): its core and attribute
     layers learn the ``attributes`` corpus's facial attributes (a sigmoid and cross-entropy
     each); then, started from them, the core, attribute and AU layers learn the facial-action
-    intensities (mean squared error). Each stage runs ``epochs`` epochs, the budget of every
+    intensities, each standardised over the training people (mean squared error). Each stage runs ``epochs`` epochs, the budget of every
     pre-training. Writes ``out/weights.npz`` (the AU stage's layers, named as in
     :func:`affwild_lib.models.fatauva_net.build`, which starts the V-A stage from them),
     ``weights.json`` and ``history.csv`` (a row per stage and epoch); returns the record.
@@ -368,14 +368,18 @@ def pretrain_fatauva(corpus: str | Path, out: str | Path, width: float, input_si
         raise ValueError(f"{corpus}: {people} people leave none to train on after {n_val} held out")
     held = np.random.default_rng(seed).permutation(people)[:n_val]
     val = np.isin(labels, held)
+    # Each AU standardised over the training people: their ranges differ five-fold (a smile's sd
+    # 0.44, a lip raise's 0.06), and raw, the loss is the smile's; the small run's AU stage
+    # learned nothing so (results/README.md). The V-A stage reads these standardised units.
+    au_mean, au_sd = arrays["aus"][~val].mean(axis=0), arrays["aus"][~val].std(axis=0) + 1e-6
+    aus = ((arrays["aus"] - au_mean) / au_sd).astype(np.float32)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     E.seed_everything(seed)
     rows, previous = [], None
     stages = (("attributes", fatauva_net.attribute_model(input_size, width, arrays["attributes"].shape[1]),
                arrays["attributes"], "binary_crossentropy", ["binary_accuracy"]),
-              ("aus", fatauva_net.au_model(input_size, width, arrays["aus"].shape[1]),
-               arrays["aus"], "mse", []))
+              ("aus", fatauva_net.au_model(input_size, width, aus.shape[1]), aus, "mse", []))
     for stage, model, target, loss, metrics in stages:
         if previous is not None:  # "these layers are applied to supervise the learning of AUs"
             copied, _ = transfer_weights(previous, model)
@@ -406,7 +410,7 @@ def pretrain_fatauva(corpus: str | Path, out: str | Path, width: float, input_si
     # the stages' baselines: each attribute's majority and each AU's mean, of the training people
     majority = arrays["attributes"][~val].mean(axis=0) >= 0.5
     chance = float(np.mean(arrays["attributes"][val] == majority))
-    mean_only = float(np.mean((arrays["aus"][val] - arrays["aus"][~val].mean(axis=0)) ** 2))
+    mean_only = float(np.mean(aus[val] ** 2))  # standardised: the training mean is 0
     record = {"backbone": "fatauva_net", "corpus": info["corpus"], "stands_for": STANDS_FOR["fatauva_net"],
               "classes": people, "train_images": int((~val).sum()), "val_images": int(val.sum()),
               "held_out_people": int(n_val), "epochs": epochs, "steps": int(2 * -(-(~val).sum() // batch) * epochs),
@@ -415,6 +419,8 @@ def pretrain_fatauva(corpus: str | Path, out: str | Path, width: float, input_si
               "attributes": list(ATTRIBUTES), "chance_accuracy": chance,
               "final_val_accuracy": float(last["attributes"]["val_accuracy"]),
               "final_val_au_mse": float(last["aus"]["val_loss"]), "au_mse_of_the_mean": mean_only,
+              "au_units": "standardised over the training people", "au_mean": au_mean.tolist(),
+              "au_sd": au_sd.tolist(),
               "seconds": float(history["seconds"].sum()), "backend": keras.backend.backend()}
     write_json(out / "weights.json", record)
     return record

@@ -9,13 +9,14 @@ intensity of valence and arousal." A per-frame CNN, image (B, H, W, 3) uint8 -> 
     core        two 3x3 convolutions (32, 64 maps), each with batch norm, ReLU, 2x2 max-pool
     attribute   two 3x3 convolutions (128), a 2x2 max-pool; read out, for its own training
                 stage, by global pooling and a sigmoid per facial attribute (``attr_out``)
-    AU          a 3x3 convolution (128), global pooling, FC 128 (ReLU) and one linear output
-                per action unit (``au_out``): the AU intensities
+    AU          a 3x3 convolution (128), flattened (where on the face counts), FC 128 (ReLU)
+                and one linear output per action unit (``au_out``): the AU intensities, each
+                standardised over the AU corpus's training people
     V-A         FC 64 (ReLU) on the AU intensities, dropout, FC 2
 
 Trained in that order (:mod:`affwild_lib.pretrain`, the ``pretrain fatauva_net`` stage): core
 and attribute layers on the attributes of a face corpus; then, from them, the AU layer on that
-corpus's AU intensities; then the whole network on valence and arousal (the ``train`` stage of
+corpus's AU intensities (each standardised, so that the nine count alike in the loss); then the whole network on valence and arousal (the ``train`` stage of
 ``fatauva-net``, starting from the AU stage's weights). The team took its attributes and AUs
 from other corpora than Aff-Wild (CelebA; AU databases): ours come from the ``attributes``
 corpus, new synthetic people none of whom is a SynthAffWild subject, never from SynthAffWild's
@@ -55,9 +56,13 @@ def core_and_attribute(image, width: float):
 
 
 def au_layer(maps, width: float, n_aus: int):
-    """The AU layer on the attribute maps: -> AU intensities (linear, one per action unit)."""
+    """The AU layer on the attribute maps: -> AU intensities (linear, one per action unit).
+
+    The maps are flattened, not pooled: an action unit is a response at a place of the face (a
+    mouth corner, a brow), so where it is must survive ("part-based"). Pooled, the AU stage of
+    the ``small`` run learned nothing (validation MSE at the mean's; ``results/README.md``)."""
     x = _conv(maps, scaled(128, width), "au1")
-    x = layers.GlobalAveragePooling2D(name="au_pool")(x)
+    x = layers.Flatten(name="au_flat")(x)
     x = layers.Dense(scaled(128, width), activation="relu", name="au_fc")(x)
     return layers.Dense(n_aus, name=AU_HEAD)(x)
 
