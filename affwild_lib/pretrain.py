@@ -339,8 +339,8 @@ def pretrain_fatauva(corpus: str | Path, out: str | Path, width: float, input_si
     """FATAUVA-Net's first two stages, in order (Sect. 4.1.2, [5]): its core and attribute
     layers learn the ``attributes`` corpus's facial attributes (a sigmoid and cross-entropy
     each); then, started from them, the core, attribute and AU layers learn the facial-action
-    intensities, each standardised over the training people (mean squared error). Each stage runs ``epochs`` epochs, the budget of every
-    pre-training. Writes ``out/weights.npz`` (the AU stage's layers, named as in
+    intensities, each standardised over the training people (mean squared error). Each stage
+    runs ``epochs`` epochs, the budget of every pre-training. Writes ``out/weights.npz`` (the AU stage's layers, named as in
     :func:`affwild_lib.models.fatauva_net.build`, which starts the V-A stage from them),
     ``weights.json`` and ``history.csv`` (a row per stage and epoch); returns the record.
 
