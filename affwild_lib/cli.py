@@ -598,15 +598,10 @@ def _add_score(commands) -> None:
 
 
 def _score(args) -> int:
-    from .scoring import score
+    from .scoring import report, score
 
     result = score(args.pred, args.gold)
-    print(f"{'':4}{'valence':>10}{'arousal':>10}{'mean':>10}")
-    for metric in ("ccc", "mse"):
-        print(f"{metric.upper():4}" + "".join(f"{result[f'{metric}_{d}']:10.4f}"
-                                               for d in ("valence", "arousal", "mean")))
-    print(f"{result['n_videos']} videos, {result['n_frames_valence']} valence and "
-          f"{result['n_frames_arousal']} arousal frames scored")
+    print(report(result))
     print_json(result if args.per_video else {k: v for k, v in result.items() if k != "per_video"})
     return 0
 

@@ -220,13 +220,18 @@ def load_corpus(folder: str | Path) -> tuple[np.ndarray, np.ndarray, dict]:
     return arrays["images"], arrays["labels"], info
 
 
-def _read_corpus(folder: str | Path, keys: list[str]) -> tuple[dict, dict]:
+def _read_corpus(folder: str | Path, keys: list[str], kind: str | None = None) -> tuple[dict, dict]:
+    """(``keys``' arrays, the record) of the corpus in ``folder``; with ``kind``, one of another
+    kind is refused by its record before its arrays are read."""
     folder = Path(folder)
     path = folder / "corpus.npz"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: make the corpus first (`affwild pretrain-corpus`)")
-    arrays = read_npz(path, "make it again: `affwild pretrain-corpus KIND`", keys=keys)
-    return arrays, json.loads((folder / "corpus.json").read_text())
+    info = json.loads((folder / "corpus.json").read_text())
+    if kind and info.get("corpus") != kind:
+        raise ValueError(f"{folder}: a {info.get('corpus')!r} corpus, where the {kind} corpus is "
+                         f"needed (`affwild pretrain-corpus {kind}`)")
+    return read_npz(path, "make it again: `affwild pretrain-corpus KIND`", keys=keys), info
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,6 +273,26 @@ def _split(labels: np.ndarray, val_per_class: int, seed: int) -> tuple[np.ndarra
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
+def _epoch_log(rows: list, log, line, **fixed):
+    """The pre-trainings' Keras callback: one row per epoch appended to ``rows`` (``fixed``, the
+    epoch, Keras' logs with ``binary_accuracy`` named ``accuracy``, the seconds), and
+    ``log(line(row))``."""
+    import keras
+
+    class EpochLog(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            row = {**fixed, "epoch": epoch + 1,
+                   **{k.replace("binary_accuracy", "accuracy"): float(v) for k, v in logs.items()},
+                   "seconds": time.perf_counter() - self.start}
+            rows.append(row)
+            log(line(row))
+
+    return EpochLog()
+
+
 def pretrain(backbone: str, corpus: str | Path, out: str | Path, width: float, input_size: int,
              epochs: int, batch: int, learning_rate: float, val_per_class: int, seed: int = 0,
              bn_momentum: float | None = None, log=print) -> dict:
@@ -303,20 +328,11 @@ def pretrain(backbone: str, corpus: str | Path, out: str | Path, width: float, i
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     rows = []
 
-    class Log(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            row = {"epoch": epoch + 1, "loss": logs["loss"], "accuracy": logs["accuracy"],
-                   "val_loss": logs["val_loss"], "val_accuracy": logs["val_accuracy"],
-                   "seconds": time.perf_counter() - self.start}
-            rows.append(row)
-            log(f"epoch {row['epoch']}: loss {row['loss']:.3f}, accuracy {row['accuracy']:.3f}, "
-                f"validation accuracy {row['val_accuracy']:.3f}")
-
+    line = (lambda r: f"epoch {r['epoch']}: loss {r['loss']:.3f}, accuracy {r['accuracy']:.3f}, "
+                      f"validation accuracy {r['val_accuracy']:.3f}")
     model.fit(images[train_idx], labels[train_idx], batch_size=batch, epochs=epochs, shuffle=True,
-              validation_data=(images[val_idx], labels[val_idx]), verbose=0, callbacks=[Log()])
+              validation_data=(images[val_idx], labels[val_idx]), verbose=0,
+              callbacks=[_epoch_log(rows, log, line)])
     layers = conv_layers(model)
     write_file(out / "weights.npz", lambda p: save_npz_weights(model, p, layers), keep_suffix=True)
     E.write_csv(out / "history.csv", pd.DataFrame(rows))
@@ -352,12 +368,7 @@ def pretrain_fatauva(corpus: str | Path, out: str | Path, width: float, input_si
     from . import engine as E
     from .models import fatauva_net, save_npz_weights, transfer_weights
 
-    made = Path(corpus) / "corpus.json"
-    kind = json.loads(made.read_text()).get("corpus") if made.is_file() else None
-    if made.is_file() and kind != "attributes":
-        raise ValueError(f"{corpus}: a {kind!r} corpus; FATAUVA-Net pre-trains on the "
-                         "attributes corpus (`affwild pretrain-corpus attributes`)")
-    arrays, info = _read_corpus(corpus, ["images", "labels", "attributes", "aus"])
+    arrays, info = _read_corpus(corpus, ["images", "labels", "attributes", "aus"], kind="attributes")
     if info["size"] != input_size:
         raise ValueError(f"{corpus}: images of {info['size']} px, the profile trains on "
                          f"{input_size}; make the corpus at train.input_size")
@@ -386,21 +397,11 @@ def pretrain_fatauva(corpus: str | Path, out: str | Path, width: float, input_si
             log(f"{stage} stage: starts from the {len(copied)} layers of the previous stage")
         E.set_bn_momentum(model, bn_momentum)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
-
-        class Log(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self.start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None, stage=stage):
-                row = {"stage": stage, "epoch": epoch + 1, "loss": logs["loss"], "val_loss": logs["val_loss"],
-                       "val_accuracy": logs.get("val_binary_accuracy"),
-                       "seconds": time.perf_counter() - self.start}
-                rows.append(row)
-                log(f"{stage} epoch {row['epoch']}: loss {row['loss']:.3f}, validation loss {row['val_loss']:.3f}"
-                    + (f", accuracy {row['val_accuracy']:.3f}" if row["val_accuracy"] is not None else ""))
-
+        line = (lambda r: f"{r['stage']} epoch {r['epoch']}: loss {r['loss']:.3f}, validation loss "
+                          f"{r['val_loss']:.3f}" + (f", accuracy {r['val_accuracy']:.3f}" if "val_accuracy" in r else ""))
         model.fit(images[~val], target[~val], batch_size=batch, epochs=epochs, shuffle=True,
-                  validation_data=(images[val], target[val]), verbose=0, callbacks=[Log()])
+                  validation_data=(images[val], target[val]), verbose=0,
+                  callbacks=[_epoch_log(rows, log, line, stage=stage)])
         previous = model
     layers = [layer.name for layer in previous.layers if layer.weights]
     write_file(out / "weights.npz", lambda p: save_npz_weights(previous, p, layers), keep_suffix=True)

@@ -245,27 +245,30 @@ def write_layout(out_dir: str | os.PathLike, predictions: pd.DataFrame, n_frames
     return filled
 
 
+def report(result: dict) -> str:
+    """:func:`score`'s result as ``affwild score`` prints it: CCC and MSE of valence, arousal and
+    their mean, then what was scored."""
+    lines = [f"{'':4}{'valence':>10}{'arousal':>10}{'mean':>10}"]
+    for metric in ("ccc", "mse"):
+        lines.append(f"{metric.upper():4}" + "".join(f"{result[f'{metric}_{d}']:10.4f}"
+                                                     for d in ("valence", "arousal", "mean")))
+    lines.append(f"{result['n_videos']} videos, {result['n_frames_valence']} valence and "
+                 f"{result['n_frames_arousal']} arousal frames scored")
+    return "\n".join(lines)
 
 
 def score_as_entry(experiment: str | os.PathLike, gold: str | os.PathLike, out: str | os.PathLike) -> dict:
     """An experiment's test predictions (``<experiment>/predictions.csv``) turned into a
     challenge entry under ``out`` and scored as the organisers scored the teams: a value for
     every frame of every gold video (:func:`write_layout` fills the frames without a face from
-    the nearest one), then ``affwild score`` on it, run as a command. Returns the command's JSON
-    result with ``filled`` (frames filled) and ``printed`` (its table)."""
-    import json
-    import subprocess
-    import sys
-
+    the nearest one), then :func:`score` on the files, as ``affwild score OUT GOLD`` does. Returns
+    the score without ``per_video``, with ``filled`` (frames filled) and ``printed`` (the
+    command's table)."""
     predictions = pd.read_csv(Path(experiment) / "predictions.csv", dtype={"video": str})
     n_frames = {video: len(values) for video, values in read_layout(gold_folder(gold), gold=True)["valence"].items()}
     filled = write_layout(out, predictions, n_frames)
-    run = subprocess.run([sys.executable, "-m", "affwild_lib", "score", str(out), str(gold)],
-                         capture_output=True, text=True)
-    if run.returncode:
-        raise ValueError(f"{out}: affwild score failed: {run.stderr.strip().splitlines()[-1] if run.stderr.strip() else run.returncode}")
-    return {**json.loads(run.stdout.strip().splitlines()[-1]), "filled": int(sum(filled.values())),
-            "printed": run.stdout}
+    result = {k: v for k, v in score(out, gold).items() if k != "per_video"}
+    return {**result, "filled": int(sum(filled.values())), "printed": report(result)}
 
 
 def score_entries(experiments: str | os.PathLike, names, gold: str | os.PathLike) -> pd.DataFrame:
